@@ -1,0 +1,105 @@
+/**
+ * HSMS protocol parameters (E37-10.1) and their validation.
+ *
+ * E37-10.1 requires at least the ranges 1-120 s (T3, T8) and 1-240 s (T5, T6, T7) with a
+ * resolution of 1 s. This implementation accepts a wider range: any multiple of 1 ms from
+ * 0.05 s up to 86400 s. Sub-second values are an extension so that tests can run fast; they are
+ * legal under 10.1, which sets minimum ranges, not maximum ones.
+ */
+
+export type ConnectMode = 'passive' | 'active' | 'alternating';
+export type Standard = 'e37' | 'hsms-ss';
+export type RefusalOption = 'a' | 'b' | 'c';
+
+export interface TimerSeconds {
+  readonly t3: number;
+  readonly t5: number;
+  readonly t6: number;
+  readonly t7: number;
+  readonly t8: number;
+}
+
+export type TimerName = keyof TimerSeconds;
+export const TIMER_NAMES: readonly TimerName[] = ['t3', 't5', 't6', 't7', 't8'];
+
+/** The "typical values" column of E37-10.1. */
+export const TYPICAL_TIMERS: TimerSeconds = { t3: 45, t5: 10, t6: 5, t7: 10, t8: 5 };
+
+/** The minimum ranges E37-10.1 demands of every implementation, in seconds. */
+export const E37_MINIMUM_RANGES: Readonly<Record<TimerName, readonly [number, number]>> = {
+  t3: [1, 120],
+  t5: [1, 240],
+  t6: [1, 240],
+  t7: [1, 240],
+  t8: [1, 120],
+};
+
+/** What this implementation accepts (documented in the README, E37-10 items 1 and 2). */
+export const TIMER_LIMITS = { min: 0.05, max: 86400, resolution: 0.001 } as const;
+
+/** E37-10 item 4: the default largest message accepted; configurable up to 0xFFFFFFFF. */
+export const DEFAULT_MAX_LENGTH = 16 * 1024 * 1024;
+
+export interface PeerParameters {
+  readonly mode: ConnectMode;
+  readonly host: string;
+  readonly port: number;
+  readonly sessionId: number;
+  readonly timers: TimerSeconds;
+  readonly maxLength: number;
+  readonly standard: Standard;
+  /** E37-9.2.4: accept several connections on the published port, each independent. */
+  readonly multipleConnections: boolean;
+  /** E37-9.2.4.1: how further connections are refused when multipleConnections is false. */
+  readonly refusal: RefusalOption;
+}
+
+export const DEFAULT_PARAMETERS: PeerParameters = {
+  mode: 'passive',
+  host: '127.0.0.1',
+  port: 5000,
+  sessionId: 0,
+  timers: TYPICAL_TIMERS,
+  maxLength: DEFAULT_MAX_LENGTH,
+  standard: 'e37',
+  multipleConnections: false,
+  refusal: 'a',
+};
+
+/** A parameter that failed validation; `field` names it the way the user wrote it. */
+export class ParameterError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'ParameterError';
+  }
+}
+
+export function validateTimer(field: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new ParameterError(field, `must be a number of seconds, got ${JSON.stringify(value)}`);
+  if (value < TIMER_LIMITS.min || value > TIMER_LIMITS.max) {
+    throw new ParameterError(field, `must be between ${TIMER_LIMITS.min} and ${TIMER_LIMITS.max} seconds, got ${value}`);
+  }
+  if (Math.abs(Math.round(value * 1000) - value * 1000) > 1e-6) throw new ParameterError(field, `resolution is 1 ms, got ${value}`);
+  return value;
+}
+
+export function validateParameters(p: PeerParameters): PeerParameters {
+  if (!['passive', 'active', 'alternating'].includes(p.mode)) throw new ParameterError('mode', `must be passive, active or alternating, got ${JSON.stringify(p.mode)}`);
+  if (typeof p.host !== 'string' || p.host.length === 0) throw new ParameterError('host', 'must be a non-empty host name or address');
+  if (!Number.isInteger(p.port) || p.port < 0 || p.port > 65535) throw new ParameterError('port', `must be an integer 0-65535, got ${p.port}`);
+  if (!Number.isInteger(p.sessionId) || p.sessionId < 0 || p.sessionId > 0xffff) throw new ParameterError('session-id', `must be an integer 0-65535, got ${p.sessionId}`);
+  for (const name of TIMER_NAMES) validateTimer(name, p.timers[name]);
+  if (!Number.isInteger(p.maxLength) || p.maxLength < 10 || p.maxLength > 0xffffffff) {
+    throw new ParameterError('max-length', `must be an integer from 10 to 4294967295, got ${p.maxLength}`);
+  }
+  if (p.standard !== 'e37' && p.standard !== 'hsms-ss') throw new ParameterError('standard', `must be e37 or hsms-ss, got ${JSON.stringify(p.standard)}`);
+  if (!['a', 'b', 'c'].includes(p.refusal)) throw new ParameterError('refusal', `must be a, b or c, got ${JSON.stringify(p.refusal)}`);
+  return p;
+}
+
+export function toMillis(seconds: number): number {
+  return Math.round(seconds * 1000);
+}
