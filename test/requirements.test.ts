@@ -41,12 +41,13 @@ function follows(prev: Heading | undefined, next: { appendix: boolean; path: rea
 
 /**
  * The numbered headings of the standard, in order. A line that merely starts with a number
- * (a table row such as "10 Bytes") is a heading only if it is a valid successor of the last one.
+ * (a table row such as "10 Bytes") is a heading only if it is a valid successor of the last one;
+ * table rows that start with a tab-separated number ("9<TAB>Separate.req") never match.
  */
 function parseHeadings(text: string): Heading[] {
   const headings: Heading[] = [];
   text.split(/\r?\n/).forEach((raw, index) => {
-    const m = /^(\d+(?:\.\d+)*|A1-\d+(?:\.\d+)*)\s+\S/.exec(raw);
+    const m = /^(\d+(?:\.\d+)*|A1-\d+(?:\.\d+)*) \S/.exec(raw); // headings use a space, table rows a tab
     if (!m || m[1] === undefined) return;
     const key = labelKey(m[1]);
     if (follows(headings.at(-1), key)) headings.push({ label: m[1], ...key, line: index + 1 });

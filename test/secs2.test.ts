@@ -399,6 +399,12 @@ describe('describeText', () => {
     assert.ok(text.endsWith('...'));
   });
 
+  test('a huge string is cut without quoting all of it', () => {
+    const text = describeText(encodeItem(A('\x01'.repeat(0xffffff))), { maxChars: 30 });
+    assert.equal(text, '<A "' + '\\x01'.repeat(6) + '\\x...');
+    assert.equal(describeText(encodeItem(A('abc')), { maxChars: 8 }), '<A "abc"...');
+  });
+
   test('never throws on random bytes', () => {
     run(
       fc.uint8Array({ maxLength: 80 }),

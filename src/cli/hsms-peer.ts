@@ -84,11 +84,17 @@ async function main(): Promise<number> {
   const log = (e: PeerEvent): void => {
     process.stderr.write(format(e) + '\n');
   };
+  // Lines that are not entity events (command outcomes, malformed command lines): with --log json they
+  // are JSON objects too, so that every line on standard error is one (CONTRACTS.md section 1).
+  const note = (type: 'command' | 'error', message: string): void => {
+    const record = { time: Number((performance.now() / 1000).toFixed(6)), connection: null, type, detail: message };
+    process.stderr.write(parsed.log === 'json' ? JSON.stringify(record) + '\n' : `hsms-peer: ${message}\n`);
+  };
   const entity = new HsmsEntity(parsed.params, { responder: defaultResponder, onEvent: log });
   try {
     await entity.start();
   } catch (err) {
-    process.stderr.write(`hsms-peer: cannot listen on ${parsed.params.host}:${parsed.params.port}: ${(err as Error).message}\n`);
+    note('error', `cannot listen on ${parsed.params.host}:${parsed.params.port}: ${(err as Error).message}`);
     return 3;
   }
 
@@ -97,14 +103,14 @@ async function main(): Promise<number> {
     const parsedLine = parsePeerCommand(line);
     if (parsedLine === null) return;
     if (!parsedLine.ok) {
-      process.stderr.write(`hsms-peer: ${parsedLine.error}\n`);
+      note('error', parsedLine.error);
       return;
     }
     executePeerCommand(entity, parsedLine.command).then(
       (outcome) => {
-        if (outcome) process.stderr.write(`hsms-peer: ${line.trim()}: ${describeOutcome(outcome)}\n`);
+        if (outcome) note('command', `${line.trim()}: ${describeOutcome(outcome)}`);
       },
-      (err: Error) => process.stderr.write(`hsms-peer: ${line.trim()}: ${err.message}\n`),
+      (err: Error) => note('error', `${line.trim()}: ${err.message}`),
     );
   });
 

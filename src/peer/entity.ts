@@ -3,6 +3,7 @@ import { SelectStatus } from '../protocol/constants';
 import { RealClock, type Clock, type TimerHandle } from './clock';
 import { HsmsConnection, type ConnectionEvent, type PrimaryResponder } from './connection';
 import { toMillis, validateParameters, type PeerParameters } from './parameters';
+import type { Fault } from './faults';
 
 /**
  * The reference HSMS entity: connect modes (E37-6.3, A1-3), the T5 connect separation
@@ -37,6 +38,8 @@ export interface EntityOptions {
   readonly firstSystemBytes?: number;
   /** Largest number of ignored connections kept under refusal option c before they are dropped. */
   readonly maxIgnoredConnections?: number;
+  /** Deliberate deviations for the suite's own tests (faults.ts); never set by the CLI. */
+  readonly faults?: ReadonlySet<Fault>;
 }
 
 export class HsmsEntity {
@@ -153,6 +156,7 @@ export class HsmsEntity {
         this.ignore(socket);
         return;
       }
+      if (this.options.faults?.has('second-connection-closes-first')) this.serviced.disconnect('second connection arrived');
       this.adopt(socket, 'inbound', () => SelectStatus.CommunicationAlreadyActive);
       return;
     }
@@ -189,6 +193,7 @@ export class HsmsEntity {
       ...(selectStatus ? { selectStatus } : {}),
       ...(this.options.firstSystemBytes !== undefined ? { firstSystemBytes: this.options.firstSystemBytes } : {}),
       ...(this.options.responder ? { responder: this.options.responder } : {}),
+      ...(this.options.faults ? { faults: this.options.faults } : {}),
       listener: (event) => this.emit(id, event),
     });
     this.live.add(conn);
@@ -330,7 +335,9 @@ export class HsmsEntity {
     } else {
       await this.sleep(ms);
     }
-    if (this.server === server) await this.closeServer();
+    // Stop listening, but do not wait: net.Server.close() calls back only once every accepted
+    // connection has ended, which would hold the accepted connection unselected until it closes.
+    if (this.server === server) void this.closeServer();
     return accepted;
   }
 }

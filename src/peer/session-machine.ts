@@ -14,6 +14,7 @@ import { isPrimary, stream, wBit, type Frame, type Header } from '../protocol/he
 import * as msg from '../protocol/messages';
 import type { Standard } from './parameters';
 import { SystemBytesAllocator } from './system-bytes';
+import type { Fault } from './faults';
 
 /**
  * One HSMS connection as a pure state machine (E37-5.3): no sockets, no timers, no clock.
@@ -81,6 +82,8 @@ export interface SessionMachineOptions {
    * request is refused locally, never sent.
    */
   readonly maxOpenTransactions?: number;
+  /** Deliberate deviations, for proving the conformance suite can fail (faults.ts). */
+  readonly faults?: ReadonlySet<Fault>;
 }
 
 interface OpenTransaction {
@@ -102,11 +105,17 @@ export class SessionMachine {
   private readonly maxOpen: number;
   private t8Running = false;
   private started = false;
+  private readonly faults: ReadonlySet<Fault>;
 
   constructor(private readonly options: SessionMachineOptions) {
     this.decoder = new FrameDecoder({ maxLength: options.maxLength });
     this.allocator = new SystemBytesAllocator(options.firstSystemBytes ?? 1);
     this.maxOpen = options.maxOpenTransactions ?? DEFAULT_MAX_OPEN_TRANSACTIONS;
+    this.faults = options.faults ?? new Set();
+  }
+
+  private fault(f: Fault): boolean {
+    return this.faults.has(f);
   }
 
   get state(): ConnectionState {
@@ -128,7 +137,7 @@ export class SessionMachine {
     this.started = true;
     const out: SessionAction[] = [];
     this.transition(out, 'NOT_SELECTED', 'TCP connection established');
-    out.push({ type: 'start-timer', key: 't7', ms: this.options.t7 });
+    if (!this.fault('no-t7')) out.push({ type: 'start-timer', key: 't7', ms: this.options.t7 });
     return out;
   }
 
@@ -140,16 +149,18 @@ export class SessionMachine {
       if (this.isClosed()) break;
       if (item.kind === 'error') {
         out.push({ type: 'event', event: { type: 'framing-error', error: item.error } });
+        if (this.fault('length-not-checked') && item.error.code === 'length-too-small') break;
         this.close(out, item.error.message, true);
         break;
       }
       out.push({ type: 'event', event: { type: 'frame-in', frame: item.frame } });
       this.handleFrame(out, item.frame);
+      if (this.fault('drops-bytes-after-select') && item.frame.header.sType === SType.SelectReq) break;
     }
     if (this.isClosed()) return out;
     // E37-9.2.3: T8 times the gap between successive bytes of one message. Restarting it on
     // every chunk is exact: all bytes of a chunk arrive together.
-    if (this.decoder.hasPartialMessage) {
+    if ((this.decoder.hasPartialMessage && !this.fault('no-t8')) || (this.fault('t8-on-idle') && this.stateValue === 'SELECTED')) {
       out.push({ type: 'start-timer', key: 't8', ms: this.options.t8 });
       this.t8Running = true;
     } else if (this.t8Running) {
@@ -260,8 +271,11 @@ export class SessionMachine {
 
   /** Send the reply to a primary received earlier (E37-9.4.1: same session id, stream and system bytes). */
   reply(primary: Header, text?: Buffer, functionZero = false): SessionAction[] {
-    if (this.stateValue !== 'SELECTED') return [];
-    return [{ type: 'send', frame: msg.replyTo(primary, text, functionZero) }];
+    if (this.stateValue !== 'SELECTED' && !this.fault('data-accepted-not-selected')) return [];
+    let frame = msg.replyTo(primary, text, functionZero);
+    if (this.fault('reply-wrong-system-bytes')) frame = withHeader(frame, { systemBytes: (primary.systemBytes + 1) >>> 0 });
+    if (this.fault('reply-function-plus-2')) frame = withHeader(frame, { byte3: (primary.byte3 + 2) & 0xff });
+    return [{ type: 'send', frame }];
   }
 
   /** Local decision to break the connection (E37-6.4). */
@@ -312,10 +326,10 @@ export class SessionMachine {
       return;
     }
     if (!DEFINED_STYPES.has(h.sType)) {
-      this.reject(out, h, RejectReason.STypeNotSupported);
+      if (!this.fault('unknown-stype-ignored')) this.reject(out, h, RejectReason.STypeNotSupported);
       return;
     }
-    if (h.sType !== SType.Data && frame.text.length > 0) {
+    if (h.sType !== SType.Data && frame.text.length > 0 && !this.fault('control-text-accepted')) {
       // E37-9.3.3: control messages carry no text. The stream cannot be trusted (NOTES.md): close.
       out.push({ type: 'event', event: { type: 'violation', clause: 'E37-9.3.3', message: `${sTypeName(h.sType)} carries ${frame.text.length} bytes of text` } });
       this.close(out, `${sTypeName(h.sType)} with message text (E37-9.3.3)`, true);
@@ -335,12 +349,15 @@ export class SessionMachine {
         if (h.sessionId !== LINKTEST_SESSION_ID) {
           out.push({ type: 'event', event: { type: 'violation', clause: 'E37-8.2.6', message: `Linktest.req with session id ${h.sessionId}` } });
         }
+        if (this.stateValue === 'NOT_SELECTED' && this.fault('linktest-ignored-not-selected')) return;
+        if (this.stateValue === 'NOT_SELECTED' && this.fault('t7-restarted-by-linktest')) out.push({ type: 'start-timer', key: 't7', ms: this.options.t7 });
         // E37-7.5.2: answered in any CONNECTED state.
-        out.push({ type: 'send', frame: msg.linktestRsp(h) });
+        out.push({ type: 'send', frame: this.fault('linktest-rsp-session-id-0') ? withHeader(msg.linktestRsp(h), { sessionId: 0 }) : msg.linktestRsp(h) });
         return;
       case SType.SeparateReq:
         // E37-7.6.2: ends the session when SELECTED, ignored otherwise.
-        if (this.stateValue === 'SELECTED') this.leaveSelected(out, 'Separate.req received (E37-7.6.2)');
+        if (this.stateValue === 'SELECTED' && !this.fault('separate-ignored-selected')) this.leaveSelected(out, 'Separate.req received (E37-7.6.2)');
+        else if (this.stateValue === 'NOT_SELECTED' && this.fault('separate-rejected-not-selected')) this.reject(out, h, RejectReason.STypeNotSupported);
         return;
       case SType.SelectRsp:
       case SType.DeselectRsp:
@@ -353,8 +370,12 @@ export class SessionMachine {
   private onData(out: SessionAction[], frame: Frame): void {
     const h = frame.header;
     if (this.stateValue !== 'SELECTED') {
+      if (this.fault('data-accepted-not-selected')) {
+        out.push({ type: 'event', event: { type: 'primary', frame } });
+        return;
+      }
       // E37-7.3 and 7.7: a data message outside SELECTED draws Reject reason 4.
-      this.reject(out, h, RejectReason.EntityNotSelected);
+      this.reject(out, h, this.fault('not-selected-wrong-reason') ? RejectReason.STypeNotSupported : RejectReason.EntityNotSelected);
       return;
     }
     if (isPrimary(h)) {
@@ -379,12 +400,13 @@ export class SessionMachine {
   private onSelectReq(out: SessionAction[], h: Header): void {
     if (this.stateValue === 'SELECTED') {
       // E37-8.2.3 status 1; HSMS-SS allows Select only in NOT SELECTED (NOTES.md).
-      out.push({ type: 'send', frame: msg.selectRsp(h, SelectStatus.CommunicationAlreadyActive) });
+      out.push({ type: 'send', frame: this.selectRsp(h, this.fault('reselect-status-0') ? SelectStatus.CommunicationEstablished : SelectStatus.CommunicationAlreadyActive) });
       return;
     }
     // E37-7.2.3: with our own Select.req open, the remote's is accepted all the same.
-    const status = this.options.selectStatus ? this.options.selectStatus(h) : SelectStatus.CommunicationEstablished;
-    out.push({ type: 'send', frame: msg.selectRsp(h, status) });
+    let status = this.options.selectStatus ? this.options.selectStatus(h) : SelectStatus.CommunicationEstablished;
+    if (this.fault('select-refused')) status = SelectStatus.ConnectionNotReady;
+    out.push({ type: 'send', frame: this.selectRsp(h, status) });
     if (status === SelectStatus.CommunicationEstablished) this.enterSelected(out, 'Select.req accepted (E37-7.2.2)');
   }
 
@@ -396,12 +418,12 @@ export class SessionMachine {
     }
     if (this.stateValue !== 'SELECTED') {
       // E37-7.4.2 step 3.
-      out.push({ type: 'send', frame: msg.deselectRsp(h, DeselectStatus.CommunicationNotEstablished) });
+      out.push({ type: 'send', frame: this.deselectRsp(h, this.fault('deselect-not-selected-status-0') ? DeselectStatus.CommunicationEnded : DeselectStatus.CommunicationNotEstablished) });
       return;
     }
     // E37-7.4.2 step 2, and 7.4.3 when our own Deselect.req is open.
-    out.push({ type: 'send', frame: msg.deselectRsp(h, DeselectStatus.CommunicationEnded) });
-    this.leaveSelected(out, 'Deselect.req accepted (E37-7.4.2)');
+    out.push({ type: 'send', frame: this.deselectRsp(h, DeselectStatus.CommunicationEnded) });
+    if (!this.fault('deselect-stays-selected')) this.leaveSelected(out, 'Deselect.req accepted (E37-7.4.2)');
   }
 
   private onControlResponse(out: SessionAction[], frame: Frame): void {
@@ -410,7 +432,7 @@ export class SessionMachine {
     const expected = RESPONSE_TO_REQUEST.get(h.sType);
     if (!t || t.request.sType !== expected) {
       // E37-8.2.8: a response with no open transaction must be rejected with reason 3.
-      this.reject(out, h, RejectReason.TransactionNotOpen);
+      if (!this.fault('unsolicited-rsp-ignored')) this.reject(out, h, RejectReason.TransactionNotOpen);
       return;
     }
     if (h.sType === SType.LinktestRsp) {
@@ -438,8 +460,23 @@ export class SessionMachine {
     this.finish(out, frame.header.systemBytes, t.kind === 'data' ? 't3' : 't6', { result: 'rejected', reject: frame });
   }
 
+  private selectRsp(req: Header, status: number): Frame {
+    let frame = msg.selectRsp(req, status);
+    if (this.fault('select-rsp-wrong-system-bytes')) frame = withHeader(frame, { systemBytes: (req.systemBytes + 1) >>> 0 });
+    if (this.fault('select-rsp-wrong-session-id')) frame = withHeader(frame, { sessionId: req.sessionId ^ 1 });
+    return frame;
+  }
+
+  private deselectRsp(req: Header, status: number): Frame {
+    const frame = msg.deselectRsp(req, status);
+    return this.fault('deselect-rsp-wrong-system-bytes') ? withHeader(frame, { systemBytes: (req.systemBytes + 1) >>> 0 }) : frame;
+  }
+
   private reject(out: SessionAction[], rejected: Header, reason: RejectReason): void {
-    out.push({ type: 'send', frame: msg.rejectReq(rejected, reason) });
+    let frame = msg.rejectReq(rejected, reason);
+    if (this.fault('reject-ptype-byte2-stype') && reason === RejectReason.PTypeNotSupported) frame = withHeader(frame, { byte2: rejected.sType });
+    if (this.fault('reject-wrong-system-bytes')) frame = withHeader(frame, { systemBytes: (rejected.systemBytes + 1) >>> 0 });
+    out.push({ type: 'send', frame });
     out.push({ type: 'event', event: { type: 'reject-sent', reason, rejected } });
   }
 
@@ -496,6 +533,10 @@ export class SessionMachine {
     this.stateValue = to;
     out.push({ type: 'event', event: { type: 'state', from, to, cause } });
   }
+}
+
+function withHeader(frame: Frame, change: Partial<Header>): Frame {
+  return { header: { ...frame.header, ...change }, text: frame.text };
 }
 
 function describeRequest(h: Header): string {

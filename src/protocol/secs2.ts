@@ -3,9 +3,13 @@
  * (E37-8.1.4.4, E37-8.2.1: "For PType = 0, the text will be formatted as SECS-II messages").
  *
  * E37 itself never looks inside the text, so the harness needs this only to build message
- * texts and to describe received ones in traces. Received texts come from the implementation
- * under test and are treated as hostile: the decoder never trusts a declared length beyond
- * the bytes actually present, bounds list nesting, and bounds the number of items.
+ * texts and to describe received ones in traces. A text that does not decode is not an HSMS
+ * fault: E37-8.2.8 has no Reject reason for it (SEMI E5 answers it at the SECS-II level), so
+ * the harness must not expect a Reject.req for one.
+ *
+ * Received texts come from the implementation under test and are treated as hostile: the
+ * decoder never trusts a declared length beyond the bytes actually present, bounds list
+ * nesting, and bounds the number of items.
  */
 
 /** The item formats of SEMI E5, by the name SML writes them with. */
@@ -351,7 +355,7 @@ export class Secs2DecodeError extends Error {
 }
 
 export interface DecodeOptions {
-  /** Deepest list nesting accepted (a lone list is depth 1). Default DEFAULT_MAX_DEPTH. */
+  /** Deepest list nesting accepted (a lone list is depth 1). Default DEFAULT_MAX_DEPTH; decoding recurses once per level, so keep it in the hundreds at most. */
   readonly maxDepth?: number;
   /** Most items (list elements included) accepted in one text. Default DEFAULT_MAX_ITEMS. */
   readonly maxItems?: number;
@@ -511,6 +515,11 @@ class Sink {
     this.used += s.length;
   }
 
+  /** Characters still accepted before the output is cut. */
+  get remaining(): number {
+    return this.budget - this.used;
+  }
+
   toString(): string {
     return this.parts.join('');
   }
@@ -566,7 +575,9 @@ function formatInto(sink: Sink, item: Item): void {
   switch (item.type) {
     case 'A':
     case 'J':
-      sink.put(' ' + quoteText(item.value));
+      // Every character quotes to at least one output character, so a longer prefix than the
+      // remaining budget could never be shown; this keeps a 16 MiB string cheap to describe.
+      sink.put(' ' + quoteText(item.value.length > sink.remaining ? item.value.slice(0, sink.remaining) : item.value));
       break;
     case 'B':
     case 'C':

@@ -1,0 +1,72 @@
+import type { ConnectMode, RefusalOption, Standard, TimerSeconds } from '../peer/parameters';
+
+/**
+ * What the suite knows about the IUT for one run: the capability statement and the test
+ * parameters of the profile (CONTRACTS.md section 3), or those of the embedded reference peer.
+ * It travels to the step definitions as cucumber world parameters, so it is plain JSON.
+ */
+export interface IutConfig {
+  readonly name: string;
+  readonly role: ConnectMode;
+  readonly host: string;
+  readonly port: number;
+  readonly sessionId: number;
+  readonly standard: Standard;
+  /** Seconds, as configured in the IUT. */
+  readonly timers: TimerSeconds;
+  /** Seconds a timer may differ before the verdict is fail. */
+  readonly tolerance: number;
+  readonly capabilities: {
+    readonly multipleConnections: boolean;
+    readonly refusal: RefusalOption | null;
+    readonly maxMessageLength: number;
+  };
+  readonly control: 'stdin' | 'manual' | 'none' | 'embedded';
+  readonly launch: LaunchConfig | null;
+  /** Embedded reference peer only: deliberate deviations, for the tests that prove the suite can fail. */
+  readonly faults?: readonly string[];
+  /** The profile as the user wrote it, flattened, for reports. */
+  readonly profileSummary: Readonly<Record<string, string>>;
+}
+
+export interface LaunchConfig {
+  readonly command: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly restart: 'per-scenario' | 'once';
+  readonly cwd: string | null;
+  /** Seconds to wait for the launched IUT to listen or connect. */
+  readonly readyTimeout: number;
+}
+
+/** Parameters of the embedded reference peer when it certifies itself: short timers keep the run fast. */
+export const SELF_TEST_TIMERS: TimerSeconds = { t3: 1, t5: 0.3, t6: 0.5, t7: 0.8, t8: 0.4 };
+export const SELF_TEST_TOLERANCE = 0.2;
+
+export function embeddedConfig(role: 'passive' | 'active', standard: Standard, faults: readonly string[] = []): IutConfig {
+  return {
+    name: `hsms-conformance reference peer (${role}${standard === 'hsms-ss' ? ', HSMS-SS' : ''})`,
+    role,
+    host: '127.0.0.1',
+    port: 0,
+    sessionId: 0,
+    standard,
+    timers: SELF_TEST_TIMERS,
+    tolerance: SELF_TEST_TOLERANCE,
+    capabilities: { multipleConnections: false, refusal: 'a', maxMessageLength: 1024 * 1024 },
+    control: 'embedded',
+    launch: null,
+    faults,
+    profileSummary: {
+      name: 'embedded reference peer',
+      role,
+      standard,
+      timers: Object.entries(SELF_TEST_TIMERS)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
+      'capabilities.refusal': 'a',
+      'capabilities.multipleConnections': 'false',
+      'capabilities.maxMessageLength': String(1024 * 1024),
+      control: 'embedded',
+    },
+  };
+}

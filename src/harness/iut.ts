@@ -1,0 +1,266 @@
+import * as net from 'node:net';
+import { HsmsEntity } from '../peer/entity';
+import { defaultResponder } from '../peer/default-responder';
+import { executePeerCommand } from '../peer/command-runner';
+import type { PeerCommand } from '../cli/peer-commands';
+import { parseFaults } from '../peer/faults';
+import type { IutConfig } from './iut-config';
+import { IutProcess } from './iut-process';
+import { TesterConnection, delay } from './tester-connection';
+import type { WireTrace } from './wire-trace';
+import { NotApplicable, HarnessError, IutUnreachable } from './verdict';
+
+/**
+ * How the tester reaches the IUT and makes it act, whatever the IUT is: the embedded reference
+ * peer, an IUT the harness launches, or one already running at an address.
+ */
+
+export type ControlCommand = PeerCommand;
+
+/** Connections an active IUT opens to the tester, queued until a scenario takes them. */
+class TesterListener {
+  private readonly server: net.Server;
+  private readonly pending: Array<{ socket: net.Socket; at: number }> = [];
+  private waiters: Array<() => void> = [];
+  port = 0;
+
+  constructor() {
+    this.server = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      this.pending.push({ socket, at: performance.now() });
+      const w = this.waiters;
+      this.waiters = [];
+      for (const f of w) f();
+    });
+  }
+
+  listen(host: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host, port, exclusive: true }, () => {
+        this.server.removeListener('error', reject);
+        const a = this.server.address();
+        this.port = typeof a === 'object' && a ? a.port : port;
+        resolve();
+      });
+    });
+  }
+
+  /** Drops connections that arrived before `since` (left over from an earlier scenario). */
+  dropOlderThan(since: number): void {
+    for (let i = this.pending.length - 1; i >= 0; i--) {
+      if (this.pending[i]!.at < since) {
+        this.pending[i]!.socket.destroy();
+        this.pending.splice(i, 1);
+      }
+    }
+  }
+
+  async next(timeoutMs: number): Promise<net.Socket | null> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.pending.length === 0) {
+      const left = deadline - performance.now();
+      if (left <= 0) return null;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    return this.pending.shift()!.socket;
+  }
+
+  close(): Promise<void> {
+    for (const p of this.pending) p.socket.destroy();
+    this.pending.length = 0;
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+export interface ConnectOptions {
+  /** Extra time allowed for the IUT to connect (active IUT) beyond its T5. */
+  readonly timeoutMs?: number;
+}
+
+export class IutSession {
+  private entity: HsmsEntity | null = null;
+  private listener: TesterListener | null = null;
+  private process: IutProcess | null = null;
+  private scenarioStart = 0;
+  private connections: TesterConnection[] = [];
+  private justStarted = false;
+
+  constructor(readonly config: IutConfig) {}
+
+  get timersMs(): { t3: number; t5: number; t6: number; t7: number; t8: number; tolerance: number } {
+    const t = this.config.timers;
+    return { t3: t.t3 * 1000, t5: t.t5 * 1000, t6: t.t6 * 1000, t7: t.t7 * 1000, t8: t.t8 * 1000, tolerance: this.config.tolerance * 1000 };
+  }
+
+  get hasControl(): boolean {
+    return this.config.control !== 'none';
+  }
+
+  /** Output the launched IUT wrote, for the evidence; empty for other IUTs. */
+  output(): string {
+    return this.process?.output() ?? '';
+  }
+
+  /** Prepares the IUT for a scenario: starts it when it is embedded or launched per scenario. */
+  async beforeScenario(): Promise<void> {
+    this.scenarioStart = performance.now();
+    this.connections = [];
+    const c = this.config;
+    if (c.role !== 'passive' && !this.listener) {
+      this.listener = new TesterListener();
+      try {
+        await this.listener.listen(c.host, c.control === 'embedded' ? 0 : c.port);
+      } catch (err) {
+        this.listener = null;
+        throw new HarnessError(`the tester cannot listen on ${c.host}:${c.port} for the active IUT: ${(err as Error).message}`);
+      }
+    }
+    this.listener?.dropOlderThan(this.scenarioStart);
+    if (c.control === 'embedded') {
+      await this.startEmbedded();
+      return;
+    }
+    if (c.launch && (c.launch.restart === 'per-scenario' || !this.process || !this.process.running)) {
+      await this.process?.stop();
+      this.process = new IutProcess(c);
+      await this.process.start();
+      this.justStarted = true;
+    }
+  }
+
+  /** Closes what the scenario opened; stops a per-scenario IUT. Checked: nothing stays open. */
+  async afterScenario(): Promise<void> {
+    for (const conn of this.connections) conn.destroy();
+    this.connections = [];
+    if (this.entity) {
+      await this.entity.stop();
+      this.entity = null;
+    }
+    if (this.config.control === 'embedded' && this.listener) {
+      await this.listener.close();
+      this.listener = null;
+    }
+    if (this.process && this.config.launch?.restart === 'per-scenario') {
+      await this.process.stop();
+      this.process = null;
+    }
+  }
+
+  /** Ends the run: stops everything. */
+  async shutdown(): Promise<void> {
+    await this.afterScenario();
+    await this.process?.stop();
+    this.process = null;
+    await this.listener?.close();
+    this.listener = null;
+  }
+
+  /** The launched IUT died: the scenario's evidence says so. */
+  get processExit(): string | null {
+    return this.process?.exitDescription ?? null;
+  }
+
+  /**
+   * A new TCP connection with the IUT: the tester connects to a passive IUT, or takes the next
+   * connection an active IUT makes to the tester's listener.
+   */
+  async connect(trace: WireTrace, name: string, options: ConnectOptions = {}): Promise<TesterConnection> {
+    const c = this.config;
+    let conn: TesterConnection;
+    if (c.role === 'passive') {
+      conn = await this.connectToPassive(trace, name, options.timeoutMs ?? 3000);
+    } else {
+      const t5 = this.timersMs.t5;
+      const ready = this.justStarted && c.launch ? c.launch.readyTimeout * 1000 : 0;
+      const wait = (options.timeoutMs ?? 2000) + t5 + ready + (c.control === 'manual' ? 60000 : 0);
+      if (c.control === 'manual') process.stderr.write(`\nOPERATOR: make the IUT connect to ${c.host}:${this.listener?.port} now (waiting up to ${Math.round(wait / 1000)} s)\n`);
+      const socket = await this.listener!.next(wait);
+      if (!socket) throw new IutUnreachable(`the active IUT did not connect to ${c.host}:${this.listener?.port} within ${Math.round(wait)} ms`);
+      conn = TesterConnection.accepted(socket, trace, name);
+    }
+    this.justStarted = false;
+    this.connections.push(conn);
+    return conn;
+  }
+
+  /** The port the tester listens on for an active IUT. */
+  get listenerPort(): number | null {
+    return this.listener?.port ?? null;
+  }
+
+  private async connectToPassive(trace: WireTrace, name: string, timeoutMs: number): Promise<TesterConnection> {
+    const c = this.config;
+    const port = this.entity?.port ?? c.port;
+    const readyMs = this.justStarted && c.launch ? c.launch.readyTimeout * 1000 : 0;
+    const deadline = performance.now() + Math.max(readyMs, 0);
+    for (;;) {
+      try {
+        return await TesterConnection.connect(c.host, port, trace, name, timeoutMs);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ECONNREFUSED' && performance.now() < deadline) {
+          if (this.process && !this.process.running) throw new IutUnreachable(`the launched IUT exited before it listened: ${this.process.exitDescription}`);
+          await delay(50);
+          continue;
+        }
+        throw new IutUnreachable(`cannot connect to the IUT at ${c.host}:${port}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** Makes the IUT initiate a procedure (CONTRACTS.md section 1 command lines). */
+  async command(cmd: ControlCommand, description: string): Promise<void> {
+    const c = this.config;
+    switch (c.control) {
+      case 'none':
+        throw new NotApplicable(`the profile offers no control of the IUT (control: none); needed: ${description}`);
+      case 'embedded': {
+        if (!this.entity) throw new HarnessError('the embedded IUT is not running');
+        // The outcome is observed on the wire, not through the API.
+        executePeerCommand(this.entity, cmd).catch(() => undefined);
+        return;
+      }
+      case 'stdin': {
+        if (!this.process) throw new NotApplicable('control: stdin needs a launched IUT');
+        this.process.writeLine(commandLine(cmd));
+        return;
+      }
+      case 'manual':
+        process.stderr.write(`\nOPERATOR: ${description} now (command: ${commandLine(cmd)})\n`);
+        return;
+    }
+  }
+
+  private async startEmbedded(): Promise<void> {
+    const c = this.config;
+    const listenerPort = this.listener?.port ?? 0;
+    const entity = new HsmsEntity(
+      {
+        mode: c.role,
+        host: c.host,
+        port: c.role === 'passive' ? 0 : listenerPort,
+        sessionId: c.sessionId,
+        timers: c.timers,
+        maxLength: c.capabilities.maxMessageLength,
+        standard: c.standard,
+        multipleConnections: c.capabilities.multipleConnections,
+        refusal: c.capabilities.refusal ?? 'a',
+      },
+      { responder: defaultResponder, faults: parseFaults(c.faults ?? []) },
+    );
+    await entity.start();
+    this.entity = entity;
+  }
+}
+
+export function commandLine(cmd: ControlCommand): string {
+  if (cmd.kind !== 'send') return cmd.kind;
+  return `send ${cmd.stream} ${cmd.function}${cmd.wBit ? ' W' : ''}${cmd.text.length > 0 ? ' ' + cmd.text.toString('hex') : ''}`;
+}

@@ -1,0 +1,373 @@
+import { LINKTEST_SESSION_ID, RejectReason, SType, sTypeName } from '../protocol/constants';
+import { describeHeader, encodeFrame, hex16, hex32, isPrimary, stream, wBit, type Frame, type Header } from '../protocol/header';
+import * as msg from '../protocol/messages';
+import { describeFrame } from '../peer/event-format';
+import type { IutSession } from './iut';
+import type { Expectation, TesterConnection } from './tester-connection';
+import { delay } from './tester-connection';
+import { Failure, HarnessError, Inconclusive, ScenarioRecorder } from './verdict';
+import { WireTrace } from './wire-trace';
+
+/**
+ * Everything one scenario does to the IUT, as named harness functions. Steps stay thin and call
+ * these; each check states what it expected and what it saw, and accepts every outcome the
+ * standard (and NOTES.md) allows.
+ */
+
+export type ConnName = string;
+
+/** A Reject.req the IUT sent, checked against E37-8.2.8 for the message it rejects. */
+export interface RejectCheck {
+  readonly reasons: readonly number[];
+}
+
+export class ScenarioContext {
+  readonly trace = new WireTrace();
+  readonly recorder = new ScenarioRecorder();
+  private readonly conns = new Map<ConnName, TesterConnection>();
+  /** The last message the tester sent on each connection, which "it" refers to in steps. */
+  private readonly lastSent = new Map<ConnName, Frame>();
+  /** The last frame the IUT sent that a step consumed. */
+  lastReceived: Frame | null = null;
+
+  constructor(readonly iut: IutSession) {}
+
+  /** The profile's timers and tolerance in milliseconds. */
+  get ms(): IutSession['timersMs'] {
+    return this.iut.timersMs;
+  }
+
+  /** T3, T5, T6, T7 or T8 of the profile in milliseconds. */
+  timerMs(timer: number): number {
+    const ms = this.ms;
+    switch (timer) {
+      case 3:
+        return ms.t3;
+      case 5:
+        return ms.t5;
+      case 6:
+        return ms.t6;
+      case 7:
+        return ms.t7;
+      case 8:
+        return ms.t8;
+      default:
+        throw new HarnessError(`E37 has no timer T${timer}`);
+    }
+  }
+
+  fail(reason: string): never {
+    throw new Failure(reason);
+  }
+
+  conn(name: ConnName = 'main'): TesterConnection {
+    const c = this.conns.get(name);
+    if (!c) throw new HarnessError(`no connection named '${name}' in this scenario`);
+    return c;
+  }
+
+  /** Bounded wait for a response: T6 (the IUT's own limit for control transactions) plus tolerance. */
+  get responseWait(): number {
+    return this.ms.t6 + this.ms.tolerance;
+  }
+
+  // ---- connections -------------------------------------------------------------------------
+
+  async openConnection(name: ConnName = 'main'): Promise<TesterConnection> {
+    const c = await this.iut.connect(this.trace, name);
+    this.conns.set(name, c);
+    return c;
+  }
+
+  /** A connection in NOT SELECTED. An active IUT's own Select.req is refused with status 2 so it stays there (E37-7.2.1 step 3). */
+  async notSelectedConnection(name: ConnName = 'main'): Promise<TesterConnection> {
+    const c = await this.openConnection(name);
+    if (this.iut.config.role !== 'passive') await this.answerIutSelect(c, 2);
+    return c;
+  }
+
+  /** A SELECTED connection: the tester selects a passive IUT, or accepts an active IUT's Select.req. */
+  async selectedConnection(name: ConnName = 'main'): Promise<TesterConnection> {
+    const c = await this.openConnection(name);
+    if (this.iut.config.role === 'passive') {
+      const req = msg.selectReq(this.controlSessionId, c.allocateSystemBytes());
+      c.send(req);
+      const r = await c.expect((f) => (f.header.sType === SType.SelectRsp ? f : undefined), this.responseWait);
+      if (r.kind !== 'frame') throw new Inconclusive(`the IUT did not select: ${this.describeNoFrame(r, 'Select.rsp')}`);
+      if (r.value.header.byte3 !== 0) throw new Inconclusive(`the IUT refused Select.req with status ${r.value.header.byte3}`);
+    } else {
+      await this.answerIutSelect(c, 0);
+    }
+    c.autoAnswer.primaries = true;
+    return c;
+  }
+
+  /** Waits for an active IUT's Select.req and answers it with `status`. */
+  private async answerIutSelect(c: TesterConnection, status: number): Promise<void> {
+    const r = await c.expect((f) => (f.header.sType === SType.SelectReq ? f : undefined), this.ms.t5 + this.responseWait);
+    if (r.kind !== 'frame') throw new Inconclusive(`the active IUT did not send Select.req after connecting: ${this.describeNoFrame(r, 'Select.req')}`);
+    c.send(msg.selectRsp(r.value.header, status), status === 0 ? 'tester accepts the select' : 'tester keeps the connection NOT SELECTED');
+  }
+
+  /** Session id the tester uses on its control messages: 0xFFFF under HSMS-SS, else the profile's. */
+  get controlSessionId(): number {
+    return this.iut.config.standard === 'hsms-ss' ? LINKTEST_SESSION_ID : this.iut.config.sessionId;
+  }
+
+  // ---- sending -----------------------------------------------------------------------------
+
+  send(frame: Frame, name: ConnName = 'main', note?: string): void {
+    this.conn(name).send(frame, note);
+    this.lastSent.set(name, frame);
+  }
+
+  sendRaw(bytes: Buffer, name: ConnName = 'main', note?: string): void {
+    this.conn(name).sendRaw(bytes, undefined, note);
+  }
+
+  lastSentFrame(name: ConnName = 'main'): Frame {
+    const f = this.lastSent.get(name);
+    if (!f) throw new HarnessError('the scenario has not sent a message yet');
+    return f;
+  }
+
+  /** Builds the named message with fresh system bytes (E37-8.2 table values). */
+  build(kind: string, name: ConnName = 'main'): Frame {
+    const sys = this.conn(name).allocateSystemBytes();
+    const sid = this.controlSessionId;
+    switch (kind) {
+      case 'Select.req':
+        return msg.selectReq(sid, sys);
+      case 'Deselect.req':
+        return msg.deselectReq(sid, sys);
+      case 'Linktest.req':
+        return msg.linktestReq(sys);
+      case 'Separate.req':
+        return msg.separateReq(sid, sys);
+      case 'Select.rsp':
+        return msg.selectRsp({ sessionId: sid, byte2: 0, byte3: 0, pType: 0, sType: SType.SelectReq, systemBytes: sys }, 0);
+      case 'Deselect.rsp':
+        return msg.deselectRsp({ sessionId: sid, byte2: 0, byte3: 0, pType: 0, sType: SType.DeselectReq, systemBytes: sys }, 0);
+      case 'Linktest.rsp':
+        return msg.linktestRsp({ sessionId: LINKTEST_SESSION_ID, byte2: 0, byte3: 0, pType: 0, sType: SType.LinktestReq, systemBytes: sys });
+      case 'Reject.req':
+        return msg.rejectReq({ sessionId: sid, byte2: 0, byte3: 0, pType: 0, sType: SType.SelectReq, systemBytes: sys }, RejectReason.TransactionNotOpen);
+      default: {
+        const m = /^S(\d+)F(\d+)( W)?$/.exec(kind);
+        if (!m) throw new HarnessError(`unknown message '${kind}'`);
+        return msg.dataMessage({ sessionId: this.iut.config.sessionId, stream: Number(m[1]), function: Number(m[2]), wBit: m[3] !== undefined, systemBytes: sys });
+      }
+    }
+  }
+
+  // ---- expectations ------------------------------------------------------------------------
+
+  describeNoFrame(r: Expectation<unknown>, what: string): string {
+    if (r.kind === 'closed') return `the IUT closed the connection (${r.close.how}) at ${(r.close.at / 1000).toFixed(3)} s instead of sending ${what}`;
+    if (r.kind === 'timeout') return `no ${what} within the bounded wait`;
+    return `got ${describeFrame(r.frame.frame)}`;
+  }
+
+  /** The next frame the IUT sends on the connection (traffic unrelated to the scenario is answered aside). */
+  async nextFrame(what: string, name: ConnName = 'main', timeoutMs = this.responseWait): Promise<Frame> {
+    const r = await this.conn(name).next(timeoutMs);
+    if (r.kind !== 'frame') throw new Failure(this.describeNoFrame(r, what));
+    this.lastReceived = r.frame.frame;
+    return r.frame.frame;
+  }
+
+  /** Expects the next message to be a response control message of `sType` (its header fields are checked by the caller). */
+  async expectResponse(sType: SType, name: ConnName = 'main'): Promise<Frame> {
+    const f = await this.nextFrame(sTypeName(sType), name);
+    const h = f.header;
+    if (h.sType === SType.RejectReq) throw new Failure(`expected ${sTypeName(sType)}, the IUT rejected the request: ${describeHeader(h)}`);
+    if (h.sType !== sType || h.pType !== 0) throw new Failure(`expected ${sTypeName(sType)}, got ${describeFrame(f)}`);
+    return f;
+  }
+
+  /** Fails unless the response header has the system bytes of the request. */
+  checkEcho(req: Header, rsp: Header, field: 'systemBytes' | 'sessionId'): void {
+    if (rsp[field] !== req[field]) {
+      const fmt = field === 'systemBytes' ? hex32 : hex16;
+      throw new Failure(`${sTypeName(rsp.sType)} ${field === 'systemBytes' ? 'system bytes' : 'session id'} ${fmt(rsp[field])} do not equal the request's ${fmt(req[field])}`);
+    }
+  }
+
+  /**
+   * Expects the next message to be a Reject.req with one of `reasons`. Its header fields
+   * (byte 2, session id, system bytes) are E37-8.2.8's business: `checkRejectHeader`.
+   */
+  async expectReject(reasons: readonly number[], name: ConnName = 'main'): Promise<Frame> {
+    const f = await this.nextFrame('Reject.req', name);
+    const h = f.header;
+    if (h.sType !== SType.RejectReq) throw new Failure(`expected Reject.req with reason ${reasons.join(' or ')}, got ${describeFrame(f)}`);
+    if (!reasons.includes(h.byte3)) throw new Failure(`Reject.req reason ${h.byte3}, expected ${reasons.join(' or ')}`);
+    return f;
+  }
+
+  /**
+   * E37-8.2.8: session id and system bytes of the rejected message; byte 2 its PType for
+   * reason 2, else its SType. For reasons E37 does not define, byte 2 must be one of the two.
+   */
+  checkRejectHeader(rejected: Header, reject: Header): void {
+    this.checkEcho(rejected, reject, 'systemBytes');
+    this.checkEcho(rejected, reject, 'sessionId');
+    const expected = reject.byte3 === RejectReason.PTypeNotSupported ? [rejected.pType] : reject.byte3 <= 4 ? [rejected.sType] : [rejected.sType, rejected.pType];
+    if (!expected.includes(reject.byte2)) {
+      throw new Failure(`Reject.req reason ${reject.byte3} carries ${reject.byte2} in byte 2; E37-8.2.8 requires ${expected.join(' or ')} (the ${reject.byte3 === 2 ? 'PType' : 'SType'} of the rejected message)`);
+    }
+    if (reject.pType !== 0) throw new Failure(`Reject.req with PType ${reject.pType}`);
+  }
+
+  /** Expects nothing from the IUT within `ms`: no frame and no close. */
+  async expectSilence(ms: number, name: ConnName = 'main', allowClose = false): Promise<'silent' | 'closed'> {
+    const r = await this.conn(name).next(ms);
+    if (r.kind === 'frame') throw new Failure(`expected no message, the IUT sent ${describeFrame(r.frame.frame)}`);
+    if (r.kind === 'closed') {
+      if (allowClose) return 'closed';
+      throw new Failure(`expected the connection to stay open, the IUT closed it (${r.close.how})`);
+    }
+    return 'silent';
+  }
+
+  /**
+   * Probes the session state with S1F1 W (E37-7.3): a reply means SELECTED, Reject reason 4
+   * means NOT SELECTED. Header details of the answer are other clauses' business and not judged here.
+   */
+  async probeSelected(name: ConnName = 'main'): Promise<'selected' | 'not-selected'> {
+    const c = this.conn(name);
+    const probe = this.build('S1F1 W', name);
+    c.send(probe, 'state probe');
+    const r = await c.next(this.responseWait);
+    if (r.kind !== 'frame') throw new Failure(`state probe S1F1 W: ${this.describeNoFrame(r, 'a reply or a Reject.req')}`);
+    const h = r.frame.frame.header;
+    if (h.sType === SType.RejectReq && h.byte3 === RejectReason.EntityNotSelected) return 'not-selected';
+    if (h.sType === SType.Data && !isPrimary(h)) return 'selected';
+    throw new Failure(`state probe S1F1 W drew ${describeFrame(r.frame.frame)}`);
+  }
+
+  /** Waits for a request the IUT initiates (after connecting, or when told to by control), within T5 + T6. */
+  async expectIutRequest(sType: SType, name: ConnName = 'main', timeoutMs?: number): Promise<Frame> {
+    const c = this.conn(name);
+    const r = await c.expect((f) => (f.header.sType === sType ? f : undefined), timeoutMs ?? this.ms.t5 + this.responseWait);
+    if (r.kind !== 'frame') throw new Failure(this.describeNoFrame(r, sTypeName(sType)));
+    this.lastReceived = r.value;
+    return r.value;
+  }
+
+  /** Answers the IUT's last Select.req or Deselect.req with `status`. */
+  answerLastRequest(status: number, name: ConnName = 'main'): void {
+    const req = this.lastResponse().header;
+    if (req.sType === SType.SelectReq) {
+      this.send(msg.selectRsp(req, status), name);
+      if (status === 0) this.conn(name).autoAnswer.primaries = true;
+    } else if (req.sType === SType.DeselectReq) {
+      this.send(msg.deselectRsp(req, status), name);
+    } else {
+      throw new HarnessError(`cannot answer ${sTypeName(req.sType)} with a status`);
+    }
+  }
+
+  /** NOTES.md: Select.req in SELECTED: status 1 passes, status 0 is WARN, anything else fails. */
+  async expectReselectAnswer(name: ConnName = 'main'): Promise<void> {
+    const f = await this.nextFrame('Select.rsp', name);
+    const h = f.header;
+    if (h.sType === SType.SelectRsp && h.byte3 === 1) return;
+    if (h.sType === SType.SelectRsp && h.byte3 === 0) {
+      this.recorder.add('warn', 'Select.req in SELECTED answered with status 0; status 1 (Communication Already Active) expected');
+      return;
+    }
+    if (h.sType === SType.SelectRsp) throw new Failure(`Select.req in SELECTED answered with status ${h.byte3}; status 1 expected`);
+    throw new Failure(`Select.req in SELECTED drew ${describeFrame(f)}; Select.rsp status 1 expected`);
+  }
+
+  /** The last frame a step consumed from the IUT. */
+  lastResponse(): Frame {
+    if (!this.lastReceived) throw new HarnessError('no message from the IUT has been examined yet');
+    return this.lastReceived;
+  }
+
+  /** E37-8.2 and 9.3.3: PType 0, no text, byte 2 zero (and byte 3 zero where it carries no status). */
+  checkControlFormat(f: Frame): void {
+    const h = f.header;
+    if (h.pType !== 0) throw new Failure(`${sTypeName(h.sType)} with PType ${h.pType}; control messages carry PType 0 (E37-9.3.3)`);
+    if (f.text.length > 0) throw new Failure(`${sTypeName(h.sType)} carries ${f.text.length} bytes of text; control messages carry none (E37-9.3.3)`);
+    if (h.byte2 !== 0) throw new Failure(`${sTypeName(h.sType)} header byte 2 is ${h.byte2}, E37-8.2 requires 0`);
+    const hasStatus = h.sType === SType.SelectRsp || h.sType === SType.DeselectRsp;
+    if (!hasStatus && h.byte3 !== 0) throw new Failure(`${sTypeName(h.sType)} header byte 3 is ${h.byte3}, E37-8.2 requires 0`);
+  }
+
+  /** Expects the IUT's reply to the last primary sent: a data message with an even function (E37-7.3). */
+  async expectReply(s: number, fn: number, name: ConnName = 'main'): Promise<Frame> {
+    const f = await this.nextFrame(`S${s}F${fn}`, name);
+    const h = f.header;
+    if (h.sType === SType.RejectReq) throw new Failure(`expected the reply S${s}F${fn}, the IUT rejected the primary: ${describeHeader(h)}`);
+    if (h.sType !== SType.Data || isPrimary(h)) throw new Failure(`expected the reply S${s}F${fn}, got ${describeFrame(f)}`);
+    return f;
+  }
+
+  /**
+   * E37-9.4.1: the reply carries the primary's session id, stream and system bytes (fail
+   * otherwise), function + 1 or 0 and the W-bit clear (WARN otherwise, NOTES.md).
+   */
+  checkReplyMatching(primary: Header, reply: Header): void {
+    this.checkEcho(primary, reply, 'systemBytes');
+    this.checkEcho(primary, reply, 'sessionId');
+    if (stream(reply) !== stream(primary)) throw new Failure(`reply stream ${stream(reply)} differs from the primary's ${stream(primary)}`);
+    if (reply.byte3 !== ((primary.byte3 + 1) & 0xff) && reply.byte3 !== 0) this.recorder.add('warn', `reply function ${reply.byte3} is neither ${primary.byte3 + 1} nor 0 (E37-9.4.1)`);
+    if (wBit(reply)) this.recorder.add('warn', 'the reply has the W-bit set (E37-8.2.1: a reply should not)');
+  }
+
+  /** Linktest on the connection: the IUT answers (E37-7.5.2). */
+  async expectLinktestAnswered(name: ConnName = 'main'): Promise<void> {
+    const req = this.build('Linktest.req', name);
+    this.send(req, name);
+    const rsp = await this.expectResponse(SType.LinktestRsp, name);
+    this.checkEcho(req.header, rsp.header, 'systemBytes');
+  }
+
+  /** Waits for the IUT to close the connection; returns when it did, as ms on the trace clock, or null. */
+  async waitClose(ms: number, name: ConnName = 'main'): Promise<number | null> {
+    const info = await this.conn(name).waitClosed(ms);
+    return info ? info.at : null;
+  }
+
+  /**
+   * Judges a timer by when the IUT closed: it must close no sooner than `expectedMs - tol` and no
+   * later than `expectedMs + tol` after `fromMs`. The measured value and the window go into the verdict.
+   */
+  async expectCloseByTimer(timer: string, fromMs: number, expectedMs: number, name: ConnName = 'main'): Promise<void> {
+    const tol = this.ms.tolerance;
+    const closedAt = await this.waitClose(fromMs + expectedMs + tol - this.trace.elapsed(), name);
+    const window = `[${((expectedMs - tol) / 1000).toFixed(3)} s, ${((expectedMs + tol) / 1000).toFixed(3)} s]`;
+    if (closedAt === null) {
+      throw new Failure(`${timer}: the IUT had not closed the connection ${((expectedMs + tol) / 1000).toFixed(3)} s after the start (allowed window ${window})`);
+    }
+    const measured = closedAt - fromMs;
+    this.recorder.measure(`${timer} measured ${(measured / 1000).toFixed(3)} s, allowed ${window}`);
+    if (measured < expectedMs - tol) throw new Failure(`${timer}: the IUT closed after ${(measured / 1000).toFixed(3)} s, before the allowed window ${window}`);
+  }
+
+  /** Waits `ms` while the connection must stay open and send nothing but legal unrelated traffic. */
+  async expectStaysOpen(ms: number, name: ConnName = 'main'): Promise<void> {
+    const closedAt = await this.waitClose(ms, name);
+    if (closedAt !== null) throw new Failure(`the IUT closed the connection after ${(closedAt / 1000).toFixed(3)} s although it had to stay open`);
+  }
+
+  /** Encodes a frame (for raw sends). */
+  encode(frame: Frame): Buffer {
+    return encodeFrame(frame);
+  }
+
+  isReply(primary: Header, f: Header): boolean {
+    return f.sType === SType.Data && f.systemBytes === primary.systemBytes && !isPrimary(f);
+  }
+
+  wBitOf(h: Header): boolean {
+    return wBit(h);
+  }
+
+  delay(ms: number): Promise<void> {
+    return delay(ms);
+  }
+}

@@ -1,0 +1,170 @@
+import * as fs from 'node:fs';
+import { Writable } from 'node:stream';
+import * as path from 'node:path';
+import { loadConfiguration, loadSupport, runCucumber, type IRunEnvironment } from '@cucumber/cucumber/api';
+import type { Envelope, Pickle } from '@cucumber/messages';
+import type { IutConfig } from './iut-config';
+import { VERDICT_MEDIA_TYPE, type Verdict, type VerdictRecord } from './verdict';
+
+/**
+ * Runs the Gherkin suite in this process through cucumber's API and turns its messages into
+ * one result per scenario. The step definitions receive the IUT as world parameters.
+ */
+
+export interface ScenarioResult {
+  readonly id: string;
+  readonly name: string;
+  readonly feature: string;
+  readonly uri: string;
+  readonly tags: readonly string[];
+  /** Clause ids the scenario is tagged with (`@E37-7.6.2` -> `E37-7.6.2`). */
+  readonly clauses: readonly string[];
+  readonly strength: 'MUST' | 'SHOULD' | 'MAY' | null;
+  /** The IUT role of the run that produced it. */
+  readonly role: string;
+  readonly verdict: Verdict;
+  readonly reason: string;
+  readonly measurements: readonly string[];
+  readonly unreachable: boolean;
+  readonly trace: string;
+  readonly durationMs: number;
+}
+
+export interface SuiteRunOptions {
+  readonly iut: IutConfig;
+  readonly seed: number;
+  readonly fuzzRuns: number;
+  readonly tags?: string;
+  /** Cucumber messages are written here (ndjson) when given. */
+  readonly messagesFile?: string;
+  /** Extra cucumber formatters, e.g. allure. */
+  readonly formats?: ReadonlyArray<string | [string, string]>;
+  readonly formatOptions?: Record<string, unknown>;
+  readonly onScenario?: (r: ScenarioResult) => void;
+}
+
+const CLAUSE_TAG = /^@(E37(?:\.1)?-.+)$/;
+
+/** The project root: the folder holding cucumber.js, features/ and steps/. */
+export function projectRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'cucumber.js')) && fs.existsSync(path.join(dir, 'features'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error(`cannot find the project root above ${__dirname}`);
+    dir = up;
+  }
+}
+
+export async function runSuite(options: SuiteRunOptions): Promise<{ results: ScenarioResult[]; cucumberSuccess: boolean }> {
+  const cwd = projectRoot();
+  // Cucumber always writes a formatter to stdout; ours prints its own progress lines instead.
+  const quiet = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const environment: IRunEnvironment = { cwd, stdout: quiet, stderr: process.stderr, env: process.env };
+  const format: Array<string | [string, string]> = [];
+  if (options.messagesFile) format.push(['message', options.messagesFile]);
+  for (const f of options.formats ?? []) format.push(typeof f === 'string' ? f : [f[0], f[1]]);
+  const { runConfiguration } = await loadConfiguration(
+    {
+      file: 'cucumber.js',
+      provided: {
+        format,
+        formatOptions: { ...(options.formatOptions ?? {}) } as never,
+        tags: options.tags ?? '',
+        worldParameters: { iut: options.iut, seed: options.seed, fuzzRuns: options.fuzzRuns } as never,
+      },
+    },
+    environment,
+  );
+  const support = await cachedSupport(runConfiguration, environment);
+  const collector = new ResultCollector(options.iut.role, options.onScenario);
+  const { success } = await runCucumber({ ...runConfiguration, support }, environment, (e) => collector.add(e));
+  return { results: collector.results, cucumberSuccess: success };
+}
+
+type SupportLibrary = Awaited<ReturnType<typeof loadSupport>>;
+let supportCache: SupportLibrary | null = null;
+
+/** Step definitions load once per process; later runs (the second role, the teeth test) reuse them. */
+async function cachedSupport(runConfiguration: Parameters<typeof loadSupport>[0], environment: IRunEnvironment): Promise<SupportLibrary> {
+  if (!supportCache) supportCache = await loadSupport(runConfiguration, environment);
+  return supportCache;
+}
+
+class ResultCollector {
+  readonly results: ScenarioResult[] = [];
+  private readonly pickles = new Map<string, Pickle>();
+  private readonly featureNames = new Map<string, string>();
+  private readonly featureTags = new Map<string, readonly string[]>();
+  private readonly testCasePickle = new Map<string, string>();
+  private readonly started = new Map<string, { testCaseId: string; at: number }>();
+  private readonly records = new Map<string, VerdictRecord>();
+  private readonly stepProblems = new Map<string, string[]>();
+
+  constructor(
+    private readonly role: string,
+    private readonly onScenario?: (r: ScenarioResult) => void,
+  ) {}
+
+  add(e: Envelope): void {
+    if (e.gherkinDocument?.feature && e.gherkinDocument.uri) {
+      this.featureNames.set(e.gherkinDocument.uri, e.gherkinDocument.feature.name);
+      this.featureTags.set(e.gherkinDocument.uri, e.gherkinDocument.feature.tags.map((t) => t.name));
+    }
+    if (e.pickle) this.pickles.set(e.pickle.id, e.pickle);
+    if (e.testCase) this.testCasePickle.set(e.testCase.id, e.testCase.pickleId);
+    if (e.testCaseStarted) this.started.set(e.testCaseStarted.id, { testCaseId: e.testCaseStarted.testCaseId, at: performance.now() });
+    if (e.attachment?.testCaseStartedId && e.attachment.mediaType === VERDICT_MEDIA_TYPE) {
+      this.records.set(e.attachment.testCaseStartedId, JSON.parse(e.attachment.body) as VerdictRecord);
+    }
+    if (e.testStepFinished) {
+      const r = e.testStepFinished.testStepResult;
+      if (r.status === 'UNDEFINED' || r.status === 'AMBIGUOUS' || (r.status === 'FAILED' && !r.message?.startsWith('FAIL'))) {
+        const list = this.stepProblems.get(e.testStepFinished.testCaseStartedId) ?? [];
+        list.push(`${r.status}${r.message ? `: ${r.message.split('\n')[0]}` : ''}`);
+        this.stepProblems.set(e.testStepFinished.testCaseStartedId, list);
+      }
+    }
+    if (e.testCaseFinished) this.finish(e.testCaseFinished.testCaseStartedId);
+  }
+
+  private finish(startedId: string): void {
+    const s = this.started.get(startedId);
+    if (!s) return;
+    const pickle = this.pickles.get(this.testCasePickle.get(s.testCaseId) ?? '');
+    if (!pickle) return;
+    const tags = pickle.tags.map((t) => t.name);
+    const record = this.records.get(startedId);
+    const problems = this.stepProblems.get(startedId) ?? [];
+    let verdict: Verdict = record?.verdict ?? 'error';
+    let reason = record?.reason ?? 'the scenario ended without a verdict';
+    if (problems.length > 0 && verdict !== 'fail') {
+      // Undefined steps, ambiguous steps and exceptions are the harness's own faults.
+      verdict = 'error';
+      reason = `harness error: ${problems.join('; ')}`;
+    }
+    const strengthTag = tags.find((t) => t === '@MUST' || t === '@SHOULD' || t === '@MAY');
+    // A feature's clause tag names its section; a scenario's own clause tag says what it checks.
+    const clauseOf = (list: readonly string[]): string[] => list.map((t) => CLAUSE_TAG.exec(t)?.[1]).filter((c): c is string => c !== undefined);
+    const inherited = new Set(this.featureTags.get(pickle.uri) ?? []);
+    const own = clauseOf(tags.filter((t) => !inherited.has(t)));
+    const result: ScenarioResult = {
+      id: `${pickle.uri}:${pickle.name}`,
+      name: pickle.name,
+      feature: this.featureNames.get(pickle.uri) ?? pickle.uri,
+      uri: pickle.uri,
+      tags,
+      clauses: [...new Set(own.length > 0 ? own : clauseOf(tags))],
+      strength: strengthTag ? (strengthTag.slice(1) as 'MUST' | 'SHOULD' | 'MAY') : null,
+      role: this.role,
+      verdict,
+      reason,
+      measurements: record?.measurements ?? [],
+      unreachable: record?.unreachable ?? false,
+      trace: record?.trace ?? '',
+      durationMs: performance.now() - s.at,
+    };
+    this.results.push(result);
+    this.onScenario?.(result);
+  }
+}

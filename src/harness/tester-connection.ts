@@ -1,0 +1,270 @@
+import * as net from 'node:net';
+import { LINKTEST_SESSION_ID, SType } from '../protocol/constants';
+import { FrameDecoder, type FramingError } from '../protocol/frame-decoder';
+import { encodeFrame, isPrimary, wBit, type Frame } from '../protocol/header';
+import * as msg from '../protocol/messages';
+import type { WireTrace } from './wire-trace';
+
+/**
+ * The tester's end of one TCP connection to the IUT: raw enough to send any bytes the standard
+ * forbids, strict enough to decode what the IUT sends with the reference codec.
+ *
+ * Unrelated but legal traffic from the IUT must not fail a scenario (STYLE.md: h2spec's most
+ * common false failure). Unless a scenario turns it off, the tester answers the IUT's own
+ * Linktest.req and replies to its primaries with the W-bit on the side, and leaves those frames
+ * out of what the scenario waits for.
+ */
+
+export interface CloseInfo {
+  /** Milliseconds on the trace clock. */
+  readonly at: number;
+  /** 'fin': the IUT closed in order; 'reset': TCP RST; 'local': the tester closed first. */
+  readonly how: 'fin' | 'reset' | 'local';
+}
+
+export interface ReceivedFrame {
+  readonly frame: Frame;
+  /** Milliseconds on the trace clock. */
+  readonly at: number;
+}
+
+export type Expectation<T> = { readonly kind: 'frame'; readonly frame: ReceivedFrame; readonly value: T } | { readonly kind: 'closed'; readonly close: CloseInfo } | { readonly kind: 'timeout' };
+
+export interface AutoAnswer {
+  /** Answer the IUT's Linktest.req (E37-7.5.2) and hide it from expectations. */
+  linktest: boolean;
+  /** Reply to the IUT's primaries with the W-bit (function + 1, empty text) and hide them. */
+  primaries: boolean;
+}
+
+/** Largest message the tester accepts from an IUT; a larger one is a finding, not an allocation. */
+const TESTER_MAX_LENGTH = 64 * 1024 * 1024;
+
+export class TesterConnection {
+  readonly name: string;
+  /** Primaries are answered only once the scenario has selected (data outside SELECTED is a finding). */
+  readonly autoAnswer: AutoAnswer = { linktest: true, primaries: false };
+  /** Frames received and not yet consumed by an expectation. */
+  private readonly queue: ReceivedFrame[] = [];
+  /** Every frame received, consumed or not, in order. */
+  readonly received: ReceivedFrame[] = [];
+  private readonly decoder = new FrameDecoder({ maxLength: TESTER_MAX_LENGTH });
+  private waiters: Array<() => void> = [];
+  private closeInfo: CloseInfo | null = null;
+  private sawReset = false;
+  private sawEnd = false;
+  private localClose = false;
+  private nextSystemBytes = 0x7e570001;
+  /** A framing fault in what the IUT sent, if any. */
+  framingError: FramingError | null = null;
+  readonly openedAt: number;
+
+  private constructor(
+    private readonly socket: net.Socket,
+    private readonly trace: WireTrace,
+    name: string,
+  ) {
+    this.name = name;
+    this.openedAt = trace.elapsed();
+    socket.setNoDelay(true);
+    trace.endpoints.set(name, {
+      conn: name,
+      testerPort: socket.localPort ?? 0,
+      iutPort: socket.remotePort ?? 0,
+      testerInitiated: true,
+    });
+    trace.event(name, `TCP connected ${socket.localAddress}:${socket.localPort} <-> ${socket.remoteAddress}:${socket.remotePort}`);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => {
+      this.sawEnd = true;
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNRESET' || err.code === 'EPIPE') this.sawReset = true;
+    });
+    socket.on('close', () => {
+      const how = this.localClose ? 'local' : this.sawReset || !this.sawEnd ? 'reset' : 'fin';
+      this.closeInfo = { at: this.trace.elapsed(), how };
+      this.trace.event(this.name, how === 'local' ? 'TCP closed by the tester' : `TCP closed by the IUT (${how === 'fin' ? 'FIN' : 'RST'})`);
+      this.wake();
+    });
+  }
+
+  /** Opens a connection to a passive IUT. Rejects with the socket error when nothing answers within `timeoutMs`. */
+  static connect(host: string, port: number, trace: WireTrace, name: string, timeoutMs: number): Promise<TesterConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host, port });
+      const timer = setTimeout(() => socket.destroy(new Error(`no TCP connection to ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(new TesterConnection(socket, trace, name));
+      });
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(err);
+      });
+    });
+  }
+
+  /** Wraps a connection an active IUT opened to the tester's listener. */
+  static accepted(socket: net.Socket, trace: WireTrace, name: string): TesterConnection {
+    const c = new TesterConnection(socket, trace, name);
+    const ep = trace.endpoints.get(name);
+    if (ep) trace.endpoints.set(name, { ...ep, testerInitiated: false });
+    return c;
+  }
+
+  get isOpen(): boolean {
+    return this.closeInfo === null;
+  }
+
+  get closed(): CloseInfo | null {
+    return this.closeInfo;
+  }
+
+  allocateSystemBytes(): number {
+    const v = this.nextSystemBytes;
+    this.nextSystemBytes = (this.nextSystemBytes + 1) >>> 0;
+    return v;
+  }
+
+  send(frame: Frame, note?: string): void {
+    this.sendRaw(encodeFrame(frame), frame, note);
+  }
+
+  /** Writes bytes as they are; `frame` only labels them in the trace. */
+  sendRaw(bytes: Buffer, frame?: Frame, note?: string): void {
+    if (!this.isOpen || this.socket.destroyed) {
+      this.trace.event(this.name, `not sent (connection closed): ${bytes.length} bytes`);
+      return;
+    }
+    if (frame) this.trace.frame(this.name, 'out', frame, note);
+    else this.trace.event(this.name, `tester sends ${bytes.length} raw bytes: ${bytes.subarray(0, 32).toString('hex')}${bytes.length > 32 ? '...' : ''}${note ? ` [${note}]` : ''}`);
+    this.trace.bytes(this.name, 'out', bytes);
+    this.socket.write(bytes);
+  }
+
+  /** Sends `bytes` in pieces of `pieceSize` with `gapMs` between them (T8 scenarios, split length prefixes). */
+  async sendSlowly(bytes: Buffer, pieceSize: number, gapMs: number, label: string): Promise<void> {
+    this.trace.event(this.name, `tester sends ${label} in ${Math.ceil(bytes.length / pieceSize)} pieces ${gapMs} ms apart`);
+    for (let i = 0; i < bytes.length && this.isOpen; i += pieceSize) {
+      if (i > 0) await delay(gapMs);
+      if (!this.isOpen) break;
+      const piece = bytes.subarray(i, i + pieceSize);
+      this.trace.bytes(this.name, 'out', piece);
+      this.socket.write(piece);
+    }
+  }
+
+  /** Closes from the tester's side (FIN). */
+  close(): void {
+    if (!this.isOpen) return;
+    this.localClose = true;
+    this.socket.end();
+    this.socket.destroySoon();
+  }
+
+  /** Drops the connection at once; used when a scenario ends. */
+  destroy(): void {
+    if (this.isOpen) this.localClose = true;
+    this.socket.destroy();
+  }
+
+  /**
+   * Waits up to `timeoutMs` for a frame `match` accepts (returning a value), consuming it. Frames
+   * it does not accept stay queued for later expectations. Ends early when the IUT closes.
+   */
+  async expect<T>(match: (f: Frame) => T | undefined, timeoutMs: number): Promise<Expectation<T>> {
+    const deadline = this.trace.elapsed() + timeoutMs;
+    for (;;) {
+      for (let i = 0; i < this.queue.length; i++) {
+        const r = this.queue[i]!;
+        const value = match(r.frame);
+        if (value !== undefined) {
+          this.queue.splice(i, 1);
+          return { kind: 'frame', frame: r, value };
+        }
+      }
+      if (this.closeInfo) return { kind: 'closed', close: this.closeInfo };
+      const left = deadline - this.trace.elapsed();
+      if (left <= 0) return { kind: 'timeout' };
+      await this.waitForActivity(left);
+    }
+  }
+
+  /** The next frame of any kind, or the close, or nothing within `timeoutMs`. */
+  next(timeoutMs: number): Promise<Expectation<true>> {
+    return this.expect(() => true, timeoutMs);
+  }
+
+  /** Frames received and not consumed so far (removes them). */
+  drain(): ReceivedFrame[] {
+    return this.queue.splice(0, this.queue.length);
+  }
+
+  /** Waits until the IUT closes the connection, or `timeoutMs` passes. Frames keep being queued. */
+  async waitClosed(timeoutMs: number): Promise<CloseInfo | null> {
+    const deadline = this.trace.elapsed() + timeoutMs;
+    while (!this.closeInfo) {
+      const left = deadline - this.trace.elapsed();
+      if (left <= 0) return null;
+      await this.waitForActivity(left);
+    }
+    return this.closeInfo;
+  }
+
+  private waitForActivity(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, Math.max(1, ms));
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.waiters.push(done);
+    });
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.trace.bytes(this.name, 'in', chunk);
+    for (const out of this.decoder.push(chunk)) {
+      if (out.kind === 'error') {
+        this.framingError = out.error;
+        this.trace.event(this.name, `IUT sent malformed framing: ${out.error.message}`);
+        continue;
+      }
+      const received = { frame: out.frame, at: this.trace.elapsed() };
+      this.received.push(received);
+      const auto = this.autoAnswerFor(out.frame);
+      this.trace.frame(this.name, 'in', out.frame, auto ?? undefined);
+      if (auto) continue;
+      this.queue.push(received);
+    }
+    this.wake();
+  }
+
+  /** Answers legal IUT traffic the scenario is not about; returns the trace note, or null to queue the frame. */
+  private autoAnswerFor(f: Frame): string | null {
+    const h = f.header;
+    if (h.pType !== 0) return null;
+    if (h.sType === SType.LinktestReq && this.autoAnswer.linktest && h.sessionId === LINKTEST_SESSION_ID) {
+      this.send(msg.linktestRsp(h), 'auto-answer');
+      return "IUT's own Linktest, answered on the side";
+    }
+    if (h.sType === SType.Data && this.autoAnswer.primaries && isPrimary(h) && wBit(h)) {
+      this.send(msg.replyTo(h), 'auto-reply');
+      return "IUT's own primary, replied on the side";
+    }
+    return null;
+  }
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}

@@ -1,0 +1,105 @@
+/**
+ * Verdicts as conformance testing grades them (TTCN-3, Autobahn): pass, warn (a SHOULD-level
+ * finding), fail, inconclusive (neither proves nor disproves the clause), not-applicable (with
+ * the reason) and error (the harness itself broke, never blamed on the IUT).
+ */
+export type Verdict = 'pass' | 'warn' | 'fail' | 'inconclusive' | 'not-applicable' | 'error';
+export type ClauseVerdict = Verdict | 'not-tested';
+
+/** Worst first: a clause takes the worst verdict of its scenarios. */
+const RANK: Record<ClauseVerdict, number> = { fail: 6, error: 5, inconclusive: 4, warn: 3, pass: 2, 'not-applicable': 1, 'not-tested': 0 };
+
+export function worst<V extends ClauseVerdict>(verdicts: readonly V[], empty: V): V {
+  let out = empty;
+  for (const v of verdicts) if (RANK[v] > RANK[out]) out = v;
+  return out;
+}
+
+export function isFailing(v: ClauseVerdict, strict: boolean): boolean {
+  return v === 'fail' || v === 'error' || (strict && v === 'warn');
+}
+
+/** Thrown by harness functions to end a scenario with a verdict other than pass. */
+export class VerdictSignal extends Error {
+  constructor(
+    readonly verdict: Exclude<Verdict, 'pass'>,
+    readonly reason: string,
+  ) {
+    super(reason);
+    this.name = `Verdict(${verdict})`;
+  }
+}
+
+export class Failure extends VerdictSignal {
+  constructor(reason: string) {
+    super('fail', reason);
+  }
+}
+export class NotApplicable extends VerdictSignal {
+  constructor(reason: string) {
+    super('not-applicable', reason);
+  }
+}
+export class Inconclusive extends VerdictSignal {
+  constructor(reason: string) {
+    super('inconclusive', reason);
+  }
+}
+export class HarnessError extends VerdictSignal {
+  constructor(reason: string) {
+    super('error', reason);
+  }
+}
+/** The IUT could not be reached or started (exit code 3 for the run). */
+export class IutUnreachable extends VerdictSignal {
+  constructor(reason: string) {
+    super('inconclusive', reason);
+  }
+}
+
+export interface Finding {
+  readonly verdict: Exclude<Verdict, 'pass'>;
+  readonly reason: string;
+}
+
+/** What one scenario found; its verdict is the worst finding, pass when there is none. */
+export class ScenarioRecorder {
+  readonly findings: Finding[] = [];
+  /** Measured values (timers) stated with the verdict. */
+  readonly measurements: string[] = [];
+  unreachable = false;
+
+  add(verdict: Exclude<Verdict, 'pass'>, reason: string): void {
+    this.findings.push({ verdict, reason });
+  }
+
+  measure(text: string): void {
+    this.measurements.push(text);
+  }
+
+  get verdict(): Verdict {
+    if (this.findings.length === 0) return 'pass';
+    return worst<Verdict>(
+      this.findings.map((f) => f.verdict),
+      'not-applicable',
+    );
+  }
+
+  get reason(): string {
+    const v = this.verdict;
+    const relevant = this.findings.filter((f) => f.verdict === v).map((f) => f.reason);
+    return [...relevant, ...this.measurements].join('; ');
+  }
+}
+
+/** The verdict attachment each scenario carries in the cucumber messages. */
+export const VERDICT_MEDIA_TYPE = 'application/vnd.hsms-conformance.verdict+json';
+
+export interface VerdictRecord {
+  readonly verdict: Verdict;
+  readonly reason: string;
+  readonly findings: readonly Finding[];
+  readonly measurements: readonly string[];
+  readonly unreachable: boolean;
+  readonly trace: string;
+}

@@ -1,0 +1,132 @@
+import { REQUIREMENTS, sectionOrder } from '../harness/requirements';
+import type { ScenarioResult } from '../harness/suite-runner';
+import { worst, type ClauseVerdict, type Verdict } from '../harness/verdict';
+
+/** compliance.json (CONTRACTS.md section 4): the verdict per clause, rolled up worst first. */
+
+export interface ComplianceScenario {
+  readonly name: string;
+  readonly role: string;
+  readonly verdict: Verdict;
+  readonly reason: string;
+  readonly measurements: readonly string[];
+  readonly trace: string;
+}
+
+export interface ComplianceClause {
+  readonly id: string;
+  readonly title: string;
+  readonly strength: 'MUST' | 'SHOULD' | 'MAY';
+  readonly statement: string;
+  readonly source: 'E37' | 'E37.1 (subsidiary standard, as publicly understood)';
+  readonly verdict: ClauseVerdict;
+  readonly reason?: string;
+  readonly scenarios: ComplianceScenario[];
+}
+
+export interface ComplianceReport {
+  readonly iut: string;
+  readonly standard: string;
+  readonly seed: number;
+  readonly started: string;
+  readonly finished: string;
+  readonly verdict: 'pass' | 'warn' | 'fail' | 'inconclusive';
+  readonly harness: { readonly name: string; readonly version: string; readonly node: string };
+  readonly profile: Readonly<Record<string, string>>;
+  readonly counts: Readonly<Record<ClauseVerdict, number>>;
+  readonly clauses: ComplianceClause[];
+}
+
+export interface ComplianceInput {
+  readonly iut: string;
+  readonly standard: string;
+  readonly seed: number;
+  readonly started: Date;
+  readonly finished: Date;
+  readonly version: string;
+  readonly profile: Readonly<Record<string, string>>;
+  readonly results: readonly ScenarioResult[];
+  /** File name of each scenario's trace, relative to the report folder, when written. */
+  readonly traceFile?: (r: ScenarioResult) => string;
+}
+
+export function buildCompliance(input: ComplianceInput): ComplianceReport {
+  const byClause = new Map<string, ScenarioResult[]>();
+  for (const r of input.results) {
+    for (const c of r.clauses) {
+      const list = byClause.get(c) ?? [];
+      list.push(r);
+      byClause.set(c, list);
+    }
+  }
+  const known = new Set(REQUIREMENTS.map((q) => q.id));
+  const clauses: ComplianceClause[] = [];
+  for (const q of REQUIREMENTS) {
+    const scenarios = byClause.get(q.id) ?? [];
+    const verdicts = scenarios.map((s) => s.verdict);
+    let verdict: ClauseVerdict = worst<ClauseVerdict>(verdicts, 'not-tested');
+    let reason: string | undefined;
+    if (scenarios.length === 0) {
+      reason = q.notTestedReason ?? 'no scenario of this suite checks it yet';
+    } else if (verdict === 'not-applicable') {
+      reason = [...new Set(scenarios.map((s) => s.reason))].join('; ');
+    } else if (q.standard === 'hsms-ss' && input.standard !== 'hsms-ss') {
+      verdict = 'not-applicable';
+      reason = 'an HSMS-SS rule; the IUT declares standard e37';
+    }
+    clauses.push({
+      id: q.id,
+      title: q.title,
+      strength: q.strength,
+      statement: q.statement,
+      source: q.standard === 'hsms-ss' ? 'E37.1 (subsidiary standard, as publicly understood)' : 'E37',
+      verdict,
+      ...(reason ? { reason } : {}),
+      scenarios: scenarios.map((s) => ({
+        name: s.name,
+        role: s.role,
+        verdict: s.verdict,
+        reason: s.reason,
+        measurements: s.measurements,
+        trace: input.traceFile ? input.traceFile(s) : '',
+      })),
+    });
+  }
+  // A scenario tagged with a clause the catalogue lacks is a harness mistake worth seeing, not hiding.
+  for (const [id, scenarios] of byClause) {
+    if (known.has(id)) continue;
+    clauses.push({
+      id,
+      title: '(not in the requirements catalogue)',
+      strength: 'MUST',
+      statement: '',
+      source: 'E37',
+      verdict: 'error',
+      reason: 'scenario tagged with a clause id the catalogue does not define',
+      scenarios: scenarios.map((s) => ({ name: s.name, role: s.role, verdict: s.verdict, reason: s.reason, measurements: s.measurements, trace: '' })),
+    });
+  }
+  clauses.sort((a, b) => sectionOrder(a.id, b.id));
+  const counts = { pass: 0, warn: 0, fail: 0, inconclusive: 0, 'not-applicable': 0, 'not-tested': 0, error: 0 } as Record<ClauseVerdict, number>;
+  for (const c of clauses) counts[c.verdict]++;
+  return {
+    iut: input.iut,
+    standard: input.standard,
+    seed: input.seed,
+    started: input.started.toISOString(),
+    finished: input.finished.toISOString(),
+    verdict: overall(clauses.map((c) => c.verdict)),
+    harness: { name: 'hsms-conformance', version: input.version, node: process.version },
+    profile: input.profile,
+    counts,
+    clauses,
+  };
+}
+
+/** The run's verdict: fail if any clause failed or broke the harness, then inconclusive, warn, pass. */
+export function overall(verdicts: readonly ClauseVerdict[]): ComplianceReport['verdict'] {
+  if (verdicts.some((v) => v === 'fail' || v === 'error')) return 'fail';
+  if (verdicts.includes('inconclusive')) return 'inconclusive';
+  if (verdicts.includes('warn')) return 'warn';
+  return 'pass';
+}

@@ -1,0 +1,91 @@
+import { After, AfterAll, Before, BeforeStep, setDefaultTimeout, setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
+import { IutSession } from '../src/harness/iut';
+import type { IutConfig } from '../src/harness/iut-config';
+import { applicability } from '../src/harness/applicability';
+import { ScenarioContext } from '../src/harness/scenario-context';
+import { VERDICT_MEDIA_TYPE, VerdictSignal, type VerdictRecord } from '../src/harness/verdict';
+
+/** World parameters the runner passes (plain JSON). */
+export interface SuiteParameters {
+  readonly iut: IutConfig;
+  readonly seed: number;
+  readonly fuzzRuns: number;
+}
+
+// Every harness wait is bounded by the profile's timers; this is only the outer safety net.
+setDefaultTimeout(180_000);
+
+let session: IutSession | null = null;
+let sessionKey = '';
+
+function iutSession(config: IutConfig): IutSession {
+  const key = JSON.stringify(config);
+  if (!session || key !== sessionKey) {
+    session = new IutSession(config);
+    sessionKey = key;
+  }
+  return session;
+}
+
+export class HsmsWorld extends World<SuiteParameters> {
+  ctx!: ScenarioContext;
+  /** Gherkin keyword type of the step running: failures in a Given are inconclusive (precondition). */
+  stepType = 'Unknown';
+  skippedReason: string | null = null;
+
+  constructor(options: IWorldOptions<SuiteParameters>) {
+    super(options);
+  }
+}
+
+setWorldConstructor(HsmsWorld);
+
+Before(async function (this: HsmsWorld, { pickle }) {
+  const iut = iutSession(this.parameters.iut);
+  this.ctx = new ScenarioContext(iut);
+  const tags = pickle.tags.map((t) => t.name);
+  const notApplicable = applicability(tags, this.parameters.iut);
+  if (notApplicable) {
+    this.ctx.recorder.add('not-applicable', notApplicable);
+    return 'skipped';
+  }
+  try {
+    await iut.beforeScenario();
+  } catch (err) {
+    if (err instanceof VerdictSignal) {
+      this.ctx.recorder.add(err.verdict, err.reason);
+      this.ctx.recorder.unreachable = err.name === 'Verdict(inconclusive)';
+      return 'skipped';
+    }
+    throw err;
+  }
+  return undefined;
+});
+
+BeforeStep(function (this: HsmsWorld, { pickleStep }) {
+  this.stepType = pickleStep.type ?? 'Unknown';
+});
+
+After(async function (this: HsmsWorld) {
+  const ctx = this.ctx;
+  await ctx.iut.afterScenario();
+  const exit = ctx.iut.processExit;
+  if (exit) ctx.trace.event('iut', `the launched IUT ${exit}`);
+  const record: VerdictRecord = {
+    verdict: ctx.recorder.verdict,
+    reason: ctx.recorder.reason,
+    findings: ctx.recorder.findings,
+    measurements: ctx.recorder.measurements,
+    unreachable: ctx.recorder.unreachable,
+    trace: ctx.trace.render(),
+  };
+  this.attach(JSON.stringify(record), VERDICT_MEDIA_TYPE);
+  this.attach(record.trace || '(no traffic)', { mediaType: 'text/plain', fileName: 'wire-trace.txt' });
+  const output = ctx.iut.output();
+  if (output) this.attach(output.slice(-65536), { mediaType: 'text/plain', fileName: 'iut-output.txt' });
+});
+
+AfterAll(async function () {
+  await session?.shutdown();
+  session = null;
+});
