@@ -3,14 +3,14 @@ Feature: Select procedure (E37 7.2)
   Select establishes HSMS communication on a TCP connection. The responding entity answers
   Select.req with Select.rsp; status 0 enters SELECTED, any other status leaves the state as it was.
 
-  @E37-7.2.2 @MUST @iut-passive
+  @E37-7.2.2 @MUST
   Scenario: The IUT accepts Select.req in NOT SELECTED
     Given a connection to the IUT that is not selected
     When the tester sends Select.req
     Then the IUT answers with Select.rsp status 0
     And the IUT is selected
 
-  @E37-7.2 @MUST @iut-passive @e37-only
+  @E37-7.2 @MUST @e37-only
   Scenario: Select.req while already SELECTED draws status 1
     # NOTES.md: status 1 expected, status 0 is WARN, a Reject or a close fails.
     Given a selected connection to the IUT
@@ -18,14 +18,14 @@ Feature: Select procedure (E37 7.2)
     Then the IUT answers a repeated Select.req with status 1
     And the IUT is selected
 
-  @E37.1-select-only-not-selected @MUST @iut-passive @hsms-ss
+  @E37.1-select-only-not-selected @MUST @hsms-ss
   Scenario: HSMS-SS: Select.req while already SELECTED draws status 1
     Given a selected connection to the IUT
     When the tester sends Select.req
     Then the IUT answers a repeated Select.req with status 1
     And the IUT is selected
 
-  @E37-8.2.3 @MUST @iut-passive
+  @E37-8.2.3 @MUST
   Scenario Outline: Select.rsp echoes session id <session id> and the system bytes of the Select.req
     Given a connection to the IUT that is not selected
     When the tester sends Select.req with session id <session id>

@@ -94,7 +94,7 @@ export class HsmsEntity {
     this.stopping = true;
     if (this.loopTimer) this.clock.clearTimer(this.loopTimer);
     this.loopTimer = null;
-    for (const s of this.pendingSockets) s.destroy();
+    for (const s of this.pendingSockets) s.destroy(new Error('peer stopping'));
     for (const s of this.ignored) s.destroy();
     this.ignored.clear();
     const closing = [...this.live].map((c) => {
@@ -197,7 +197,8 @@ export class HsmsEntity {
       listener: (event) => this.emit(id, event),
     });
     this.live.add(conn);
-    this.latest = conn;
+    // A refused connection (option a) never becomes the one commands act on.
+    if (!selectStatus) this.latest = conn;
     this.emit(id, { type: 'connected', direction, remote: conn.remote, local: conn.local });
     void conn.closed.then(() => {
       this.live.delete(conn);
