@@ -3,7 +3,7 @@ import { IutSession } from '../src/harness/iut';
 import type { IutConfig } from '../src/harness/iut-config';
 import { applicability } from '../src/harness/applicability';
 import { ScenarioContext } from '../src/harness/scenario-context';
-import { VERDICT_MEDIA_TYPE, VerdictSignal, type VerdictRecord } from '../src/harness/verdict';
+import { IutUnreachable, VERDICT_MEDIA_TYPE, VerdictSignal, type VerdictRecord } from '../src/harness/verdict';
 
 /** World parameters the runner passes (plain JSON). */
 export interface SuiteParameters {
@@ -54,7 +54,7 @@ Before(async function (this: HsmsWorld, { pickle }) {
   } catch (err) {
     if (err instanceof VerdictSignal) {
       this.ctx.recorder.add(err.verdict, err.reason);
-      this.ctx.recorder.unreachable = err.name === 'Verdict(inconclusive)';
+      this.ctx.recorder.unreachable = err instanceof IutUnreachable;
       return 'skipped';
     }
     throw err;
@@ -69,6 +69,7 @@ BeforeStep(function (this: HsmsWorld, { pickleStep }) {
 After(async function (this: HsmsWorld) {
   const ctx = this.ctx;
   await ctx.iut.afterScenario();
+  if (ctx.recorder.verdict !== 'not-applicable') ctx.iut.noteReachability(ctx.recorder.unreachable, ctx.recorder.reason);
   const exit = ctx.iut.processExit;
   if (exit) ctx.trace.event('iut', `the launched IUT ${exit}`);
   const record: VerdictRecord = {

@@ -342,6 +342,21 @@ describe('connection and T7 (E37-5.3 #2, #3, #6; E37-9.2.2)', () => {
     expectClosedWithFailure(d, T.t7);
   });
 
+  test('stale timer expiries (T7 in SELECTED, T3/T6 of finished transactions) are ignored', () => {
+    const d = selected();
+    const link = d.linktest();
+    const data = d.sendData({ stream: 1, function: 1, wBit: true });
+    const sent = d.take().sent;
+    d.recv(msg.linktestRsp(sent[0]!.header), msg.replyTo(sent[1]!.header));
+    assert.equal(of(d.take(), 'transaction').length, 2);
+    // Delivered directly, as an edge with a late timer callback would.
+    assert.deepEqual(d.machine.timerExpired('t7'), []);
+    assert.deepEqual(d.machine.timerExpired(`t6:${link}`), []);
+    assert.deepEqual(d.machine.timerExpired(`t3:${data}`), []);
+    expectNoClose(d);
+    assert.equal(d.machine.state, 'SELECTED');
+  });
+
   test('disconnected(): CONNECTED -> NOT CONNECTED, open transactions aborted, timers cancelled, no close action', () => {
     const d = selected();
     const data = d.sendData({ stream: 1, function: 1, wBit: true });

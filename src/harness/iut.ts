@@ -17,6 +17,9 @@ import { NotApplicable, HarnessError, IutUnreachable } from './verdict';
 
 export type ControlCommand = PeerCommand;
 
+/** After this many scenarios in a row without reaching the IUT, the rest are reported, not attempted. */
+const UNREACHABLE_LIMIT = 3;
+
 /** Connections an active IUT opens to the tester, queued until a scenario takes them. */
 class TesterListener {
   private readonly server: net.Server;
@@ -91,6 +94,9 @@ export class IutSession {
   private scenarioStart = 0;
   private connections: TesterConnection[] = [];
   private justStarted = false;
+  /** Scenarios in a row in which the IUT could not be reached; past the limit the rest are not attempted. */
+  private unreachableInARow = 0;
+  private lastUnreachable = '';
 
   constructor(readonly config: IutConfig) {}
 
@@ -110,6 +116,9 @@ export class IutSession {
 
   /** Prepares the IUT for a scenario: starts it when it is embedded or launched per scenario. */
   async beforeScenario(): Promise<void> {
+    if (this.unreachableInARow >= UNREACHABLE_LIMIT) {
+      throw new IutUnreachable(`not attempted: the IUT could not be reached in the ${UNREACHABLE_LIMIT} scenarios before (${this.lastUnreachable})`);
+    }
     this.scenarioStart = performance.now();
     this.connections = [];
     const c = this.config;
@@ -151,6 +160,16 @@ export class IutSession {
       await this.process.stop();
       this.process = null;
     }
+  }
+
+  /** Records whether the scenario reached the IUT, so a dead IUT does not cost every scenario its full wait. */
+  noteReachability(unreachable: boolean, reason: string): void {
+    if (!unreachable) {
+      this.unreachableInARow = 0;
+      return;
+    }
+    this.unreachableInARow++;
+    this.lastUnreachable = reason.split('\n')[0] ?? reason;
   }
 
   /** Ends the run: stops everything. */

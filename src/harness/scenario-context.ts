@@ -125,6 +125,11 @@ export class ScenarioContext {
     this.conn(name).sendRaw(bytes, undefined, note);
   }
 
+  /** Records a frame the tester wrote by other means (raw, split or coalesced) as the one "it" refers to. */
+  recordSent(frame: Frame, name: ConnName = 'main'): void {
+    this.lastSent.set(name, frame);
+  }
+
   lastSentFrame(name: ConnName = 'main'): Frame {
     const f = this.lastSent.get(name);
     if (!f) throw new HarnessError('the scenario has not sent a message yet');

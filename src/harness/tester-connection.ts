@@ -37,6 +37,9 @@ export interface AutoAnswer {
   primaries: boolean;
 }
 
+/** Frames kept per connection, received or waiting for an expectation. */
+const MAX_KEPT_FRAMES = 10000;
+
 /** Largest message the tester accepts from an IUT; a larger one is a finding, not an allocation. */
 const TESTER_MAX_LENGTH = 64 * 1024 * 1024;
 
@@ -57,6 +60,8 @@ export class TesterConnection {
   private nextSystemBytes = 0x7e570001;
   /** A framing fault in what the IUT sent, if any. */
   framingError: FramingError | null = null;
+  /** Frames the IUT sent that were never examined because it sent too many. */
+  floodDropped = 0;
   readonly openedAt: number;
 
   private constructor(
@@ -240,7 +245,13 @@ export class TesterConnection {
         continue;
       }
       const received = { frame: out.frame, at: this.trace.elapsed() };
+      // A flooding IUT must not exhaust the harness: keep the most recent frames only.
+      if (this.received.length >= MAX_KEPT_FRAMES) this.received.shift();
       this.received.push(received);
+      if (this.queue.length >= MAX_KEPT_FRAMES) {
+        this.queue.shift();
+        this.floodDropped++;
+      }
       const auto = this.autoAnswerFor(out.frame);
       this.trace.frame(this.name, 'in', out.frame, auto ?? undefined);
       if (auto) continue;

@@ -144,7 +144,8 @@ export class SessionMachine {
   /** Bytes from the socket. */
   receive(chunk: Buffer): SessionAction[] {
     const out: SessionAction[] = [];
-    if (this.isClosed()) return out;
+    // An empty read carries no byte: it must not restart T8 (E37-9.2.3 times gaps between bytes).
+    if (this.isClosed() || chunk.length === 0) return out;
     for (const item of this.decoder.push(chunk)) {
       if (this.isClosed()) break;
       if (item.kind === 'error') {
