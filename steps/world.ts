@@ -3,6 +3,8 @@ import { IutSession } from '../src/harness/iut';
 import type { IutConfig } from '../src/harness/iut-config';
 import { applicability } from '../src/harness/applicability';
 import { ScenarioContext } from '../src/harness/scenario-context';
+import { allureScenarioMessage, ALLURE_DIRECT_HOOK, ALLURE_MESSAGE_TYPE } from '../src/report/allure';
+import { writeEvidence } from '../src/report/evidence';
 import { IutUnreachable, VERDICT_MEDIA_TYPE, VerdictSignal, type VerdictRecord } from '../src/harness/verdict';
 
 /** World parameters the runner passes (plain JSON). */
@@ -10,6 +12,8 @@ export interface SuiteParameters {
   readonly iut: IutConfig;
   readonly seed: number;
   readonly fuzzRuns: number;
+  /** Where the run writes reports; each scenario's pcap and decoded trace go to its traces/. */
+  readonly reportDir?: string;
 }
 
 // Every harness wait is bounded by the profile's timers; this is only the outer safety net.
@@ -32,6 +36,8 @@ export class HsmsWorld extends World<SuiteParameters> {
   /** Gherkin keyword type of the step running: failures in a Given are inconclusive (precondition). */
   stepType = 'Unknown';
   skippedReason: string | null = null;
+  /** Set by the verdict hook for the reporting hook that runs after it. */
+  evidence: { record: VerdictRecord; pcap: Buffer | null } | null = null;
 
   constructor(options: IWorldOptions<SuiteParameters>) {
     super(options);
@@ -66,24 +72,53 @@ BeforeStep(function (this: HsmsWorld, { pickleStep }) {
   this.stepType = pickleStep.type ?? 'Unknown';
 });
 
-After(async function (this: HsmsWorld) {
+// Reporting (runs after the verdict hook below: cucumber runs After hooks in reverse order).
+// Named so that allure-cucumberjs puts what it attaches on the test result, not a tear-down.
+After({ name: ALLURE_DIRECT_HOOK }, function (this: HsmsWorld, { pickle, gherkinDocument }) {
+  const ev = this.evidence;
+  if (!ev) return;
+  const p = this.parameters;
+  this.attach(
+    allureScenarioMessage({
+      tags: pickle.tags.map((t) => t.name),
+      featureTags: gherkinDocument.feature?.tags.map((t) => t.name) ?? [],
+      iut: p.iut.name,
+      role: p.iut.role,
+      profile: p.iut.profileSummary,
+      seed: p.seed,
+      verdict: ev.record.verdict,
+      reason: ev.record.reason,
+    }),
+    ALLURE_MESSAGE_TYPE,
+  );
+  this.attach(ev.record.trace || '(no traffic)', { mediaType: 'text/plain', fileName: 'wire-trace.txt' });
+  if (ev.pcap) this.attach(ev.pcap, { mediaType: 'application/vnd.tcpdump.pcap', fileName: 'wire-trace.pcap' });
+  const output = this.ctx.iut.output();
+  if (output) this.attach(output.slice(-65536), { mediaType: 'text/plain', fileName: 'iut-output.txt' });
+});
+
+After(async function (this: HsmsWorld, { pickle }) {
   const ctx = this.ctx;
   await ctx.iut.afterScenario();
   if (ctx.recorder.verdict !== 'not-applicable') ctx.iut.noteReachability(ctx.recorder.unreachable, ctx.recorder.reason);
   const exit = ctx.iut.processExit;
   if (exit) ctx.trace.event('iut', `the launched IUT ${exit}`);
+  const rendered = ctx.trace.render();
+  const reportDir = this.parameters.reportDir;
+  const evidence = reportDir
+    ? writeEvidence({ reportDir, uri: pickle.uri, scenario: pickle.name, role: this.parameters.iut.role, trace: ctx.trace, rendered, verdict: ctx.recorder.verdict, reason: ctx.recorder.reason })
+    : null;
   const record: VerdictRecord = {
     verdict: ctx.recorder.verdict,
     reason: ctx.recorder.reason,
     findings: ctx.recorder.findings,
     measurements: ctx.recorder.measurements,
     unreachable: ctx.recorder.unreachable,
-    trace: ctx.trace.render(),
+    trace: rendered,
+    ...(evidence ? { traceFile: evidence.file } : {}),
   };
   this.attach(JSON.stringify(record), VERDICT_MEDIA_TYPE);
-  this.attach(record.trace || '(no traffic)', { mediaType: 'text/plain', fileName: 'wire-trace.txt' });
-  const output = ctx.iut.output();
-  if (output) this.attach(output.slice(-65536), { mediaType: 'text/plain', fileName: 'iut-output.txt' });
+  this.evidence = { record, pcap: evidence?.pcap ?? null };
 });
 
 AfterAll(async function () {

@@ -6,13 +6,22 @@ import { projectRoot, runSuite, type ScenarioResult } from '../harness/suite-run
 import { isFailing } from '../harness/verdict';
 import { buildCompliance, type ComplianceReport } from '../report/compliance';
 import { buildJunit } from '../report/junit';
+import { finalizeAllureResults, generateAllureReport, writeAllureExtras } from '../report/allure';
+import { BaselineError, compareBaseline, describeBaseline, isCovered, parseBaseline, type BaselineEntry } from '../report/baseline';
+import { renderComplianceHtml, renderComplianceMarkdown } from '../report/compliance-html';
+import { TRACES_DIR } from '../report/evidence';
 import { choiceOption, numberOption, parseArgs, UsageError } from './args';
 
 const USAGE = `usage: hsms-conformance [run] [--profile FILE] [--tags EXPR] [--report-dir reports]
                         [--seed N] [--fuzz-runs N] [--strict] [--standard e37|hsms-ss]
+                        [--baseline FILE]
+       hsms-conformance report [--report-dir reports]
   Without --profile the embedded reference peer is certified, as a passive and as an active IUT
-  (--standard chooses which rules it follows). Exit codes: 0 pass, 1 failure, 2 usage or
-  profile error, 3 IUT unreachable or harness error.`;
+  (--standard chooses which rules it follows). --baseline names known failures (one clause id or
+  'scenario: NAME' per line, each with a '# why' comment): they do not fail the run, a known
+  failure that now passes (stale entry) does. 'report' rebuilds compliance.html, compliance.md
+  and the Allure HTML report from a finished run's compliance.json and allure-results/.
+  Exit codes: 0 pass, 1 failure, 2 usage or profile error, 3 IUT unreachable or harness error.`;
 
 const SPEC = {
   profile: 'string',
@@ -22,8 +31,11 @@ const SPEC = {
   'fuzz-runs': 'string',
   strict: 'boolean',
   standard: 'string',
+  baseline: 'string',
   help: 'boolean',
 } as const;
+
+const REPORT_SPEC = { 'report-dir': 'string', help: 'boolean' } as const;
 
 interface RunOptions {
   readonly profilePath: string | undefined;
@@ -33,6 +45,25 @@ interface RunOptions {
   readonly fuzzRuns: number;
   readonly strict: boolean;
   readonly standard: 'e37' | 'hsms-ss';
+  readonly baselinePath: string | undefined;
+  readonly baseline: BaselineEntry[] | null;
+}
+
+type Command = { readonly kind: 'run'; readonly options: RunOptions } | { readonly kind: 'report'; readonly reportDir: string } | 'help';
+
+/** Subcommand dispatch: run (the default) and report. */
+function parseCommand(argv: readonly string[]): Command {
+  // The run's options are a superset of the others': parse with them to find the subcommand.
+  const sub = parseArgs(argv, SPEC).positionals[0];
+  if (sub === 'report') {
+    const args = parseArgs(argv, REPORT_SPEC);
+    const extra = args.positionals.slice(1);
+    if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
+    if (args.flags.has('help')) return 'help';
+    return { kind: 'report', reportDir: path.resolve(args.values.get('report-dir') ?? 'reports') };
+  }
+  const options = parseRunOptions(argv);
+  return options === 'help' ? 'help' : { kind: 'run', options };
 }
 
 function parseRunOptions(argv: readonly string[]): RunOptions | 'help' {
@@ -47,7 +78,25 @@ function parseRunOptions(argv: readonly string[]): RunOptions | 'help' {
   if (!Number.isInteger(fuzzRuns) || fuzzRuns < 0) throw new UsageError(`--fuzz-runs must be a non-negative integer, got ${fuzzRuns}`);
   const standard = choiceOption(args, 'standard', ['e37', 'hsms-ss'] as const) ?? 'e37';
   if (args.values.has('standard') && args.values.has('profile')) throw new UsageError('--standard applies to the embedded peer; a profile declares its own standard');
+  const baselinePath = args.values.get('baseline');
+  let baseline: BaselineEntry[] | null = null;
+  if (baselinePath !== undefined) {
+    let text: string;
+    try {
+      text = fs.readFileSync(baselinePath, 'utf8');
+    } catch (err) {
+      throw new UsageError(`--baseline: cannot read ${baselinePath}: ${(err as Error).message}`);
+    }
+    try {
+      baseline = parseBaseline(text, baselinePath);
+    } catch (err) {
+      if (err instanceof BaselineError) throw new UsageError(`--baseline: ${err.message}`);
+      throw err;
+    }
+  }
   return {
+    baselinePath,
+    baseline,
     profilePath: args.values.get('profile'),
     tags: args.values.get('tags'),
     reportDir: path.resolve(args.values.get('report-dir') ?? 'reports'),
@@ -93,6 +142,8 @@ function summary(report: ComplianceReport, results: readonly ScenarioResult[], s
   const sc = (v: string): number => results.filter((r) => r.verdict === v).length;
   lines.push('');
   lines.push(`IUT: ${report.iut}   standard: ${report.standard}   seed: ${report.seed}`);
+  // resourceUsage reports kilobytes.
+  lines.push(`wall time: ${((Date.parse(report.finished) - Date.parse(report.started)) / 1000).toFixed(1)} s   harness peak RSS: ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
   lines.push(`scenarios: ${results.length}  pass ${sc('pass')}  warn ${sc('warn')}  fail ${sc('fail')}  inconclusive ${sc('inconclusive')}  not-applicable ${sc('not-applicable')}  error ${sc('error')}`);
   const c = report.counts;
   lines.push(`clauses:   ${report.clauses.length}  pass ${c.pass}  warn ${c.warn}  fail ${c.fail}  inconclusive ${c.inconclusive}  not-applicable ${c['not-applicable']}  not-tested ${c['not-tested']}  error ${c.error}`);
@@ -118,6 +169,9 @@ async function run(o: RunOptions): Promise<number> {
     configs = [embeddedConfig('passive', o.standard), embeddedConfig('active', o.standard)];
   }
   fs.mkdirSync(o.reportDir, { recursive: true });
+  // This run's evidence only: stale traces or Allure results would mix with the new ones.
+  const allureResults = path.join(o.reportDir, 'allure-results');
+  for (const d of [path.join(o.reportDir, TRACES_DIR), allureResults]) fs.rmSync(d, { recursive: true, force: true });
   process.stdout.write(`hsms-conformance: certifying ${configs[0]!.name}${configs.length > 1 ? ' in both roles' : ''}; seed ${o.seed}\n`);
   const started = new Date();
   const results: ScenarioResult[] = [];
@@ -129,6 +183,9 @@ async function run(o: RunOptions): Promise<number> {
       fuzzRuns: o.fuzzRuns,
       ...(o.tags ? { tags: o.tags } : {}),
       messagesFile,
+      reportDir: o.reportDir,
+      formats: ['allure-cucumberjs/reporter'],
+      formatOptions: { resultsDir: allureResults },
       onScenario: progress,
     });
     results.push(...rs);
@@ -146,12 +203,64 @@ async function run(o: RunOptions): Promise<number> {
     profile: first.profileSummary,
     results,
   });
+  const baseline = o.baseline && o.baselinePath ? compareBaseline(o.baselinePath, o.baseline, results, report.clauses, o.strict) : null;
+  if (baseline) report.baseline = baseline;
   fs.writeFileSync(path.join(o.reportDir, 'compliance.json'), JSON.stringify(report, null, 2) + '\n');
   fs.writeFileSync(path.join(o.reportDir, 'junit.xml'), buildJunit(results, `HSMS conformance: ${report.iut}`));
+  finalizeAllureResults(allureResults);
+  writeAllureExtras(allureResults, allureEnvironment(report, first));
+  const notice = writeHumanReports(o.reportDir, report);
   process.stdout.write(summary(report, results, o.strict) + '\n');
+  if (baseline) process.stdout.write(describeBaseline(baseline) + '\n');
+  if (notice) process.stdout.write(`hsms-conformance: ${notice}\n`);
   process.stdout.write(`reports written to ${o.reportDir}\n`);
-  if (results.some((r) => r.unreachable || r.verdict === 'error')) return 3;
+  if (results.some((r) => r.unreachable)) return 3;
+  if (o.baseline) {
+    const known = o.baseline;
+    if (results.some((r) => r.verdict === 'error' && !isCovered(known, r))) return 3;
+    return baseline?.failsRun ? 1 : 0;
+  }
+  if (results.some((r) => r.verdict === 'error')) return 3;
   if (results.some((r) => isFailing(r.verdict, o.strict))) return 1;
+  return 0;
+}
+
+/** Allure's Environment widget: what was tested, with what, under which parameters. */
+function allureEnvironment(report: ComplianceReport, iut: IutConfig): Record<string, string> {
+  return {
+    harness: `${report.harness.name} ${report.harness.version}`,
+    node: report.harness.node,
+    IUT: report.iut,
+    standard: report.standard,
+    timers: Object.entries(iut.timers)
+      .map(([k, v]) => `${k}=${v}s`)
+      .join(' '),
+    tolerance: `${iut.tolerance}s`,
+    seed: String(report.seed),
+  };
+}
+
+/** compliance.html, compliance.md and the Allure HTML report; returns a notice when Allure could not be built. */
+function writeHumanReports(reportDir: string, report: ComplianceReport): string | null {
+  fs.writeFileSync(path.join(reportDir, 'compliance.html'), renderComplianceHtml(report));
+  fs.writeFileSync(path.join(reportDir, 'compliance.md'), renderComplianceMarkdown(report));
+  const results = path.join(reportDir, 'allure-results');
+  if (!fs.existsSync(results)) return 'Allure HTML report not built: no allure-results/ in the report folder';
+  return generateAllureReport(results, path.join(reportDir, 'allure-report'), projectRoot());
+}
+
+/** `hsms-conformance report`: rebuilds the human-readable reports of a finished run. */
+function rebuildReports(reportDir: string): number {
+  const file = path.join(reportDir, 'compliance.json');
+  if (!fs.existsSync(file)) {
+    process.stderr.write(`hsms-conformance: no compliance.json in ${reportDir}; run the suite first\n`);
+    return 2;
+  }
+  const report = JSON.parse(fs.readFileSync(file, 'utf8')) as ComplianceReport;
+  finalizeAllureResults(path.join(reportDir, 'allure-results'));
+  const notice = writeHumanReports(reportDir, report);
+  if (notice) process.stdout.write(`hsms-conformance: ${notice}\n`);
+  process.stdout.write(`reports rebuilt in ${reportDir}\n`);
   return 0;
 }
 
@@ -170,9 +279,9 @@ function mergeMessageFiles(parts: readonly string[], target: string): void {
 }
 
 async function main(): Promise<number> {
-  let options: RunOptions | 'help';
+  let command: Command;
   try {
-    options = parseRunOptions(process.argv.slice(2));
+    command = parseCommand(process.argv.slice(2));
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`hsms-conformance: ${err.message}\n${USAGE}\n`);
@@ -180,12 +289,13 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  if (options === 'help') {
+  if (command === 'help') {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
+  if (command.kind === 'report') return rebuildReports(command.reportDir);
   try {
-    return await run(options);
+    return await run(command.options);
   } catch (err) {
     if (err instanceof ProfileError) {
       process.stderr.write(`hsms-conformance: profile error: ${err.message}\n`);

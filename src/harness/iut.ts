@@ -214,6 +214,26 @@ export class IutSession {
     return this.listener?.port ?? null;
   }
 
+  /** The IUT's published port (where a passive or alternating IUT listens). */
+  get iutPort(): number {
+    return this.entity?.port ?? this.config.port;
+  }
+
+  /** Registers a connection the tester opened itself, so that it is closed when the scenario ends. */
+  track(conn: TesterConnection): void {
+    this.connections.push(conn);
+  }
+
+  /**
+   * Stops the tester's listener for the rest of the scenario, so an active or alternating IUT's
+   * connect attempts fail (A1-3: the IUT then enters its passive phase). The next scenario listens again.
+   */
+  async stopListening(): Promise<void> {
+    const l = this.listener;
+    this.listener = null;
+    await l?.close();
+  }
+
   private async connectToPassive(trace: WireTrace, name: string, timeoutMs: number): Promise<TesterConnection> {
     const c = this.config;
     const port = this.entity?.port ?? c.port;

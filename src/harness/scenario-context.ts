@@ -21,6 +21,17 @@ export interface RejectCheck {
   readonly reasons: readonly number[];
 }
 
+/**
+ * Process-wide total of `ScenarioContext.unavoidableWaitMs`, kept on globalThis so that every copy
+ * of this module adds to the same figure (cucumber loads the steps through ts-node, bench/ loads
+ * dist/). bench/ divides the suite's wall time by it (suite efficiency).
+ */
+const UNAVOIDABLE_WAIT_TOTAL = Symbol.for('hsms-conformance.unavoidableWaitMs');
+
+export function unavoidableWaitTotalMs(): number {
+  return (globalThis as unknown as Record<symbol, number | undefined>)[UNAVOIDABLE_WAIT_TOTAL] ?? 0;
+}
+
 export class ScenarioContext {
   readonly trace = new WireTrace();
   readonly recorder = new ScenarioRecorder();
@@ -29,6 +40,8 @@ export class ScenarioContext {
   private readonly lastSent = new Map<ConnName, Frame>();
   /** The last frame the IUT sent that a step consumed. */
   lastReceived: Frame | null = null;
+  /** Time spent in waits the scenario cannot end before, whatever the harness's speed (see `unavoidableWait`). */
+  unavoidableWaitMs = 0;
 
   constructor(readonly iut: IutSession) {}
 
@@ -77,6 +90,13 @@ export class ScenarioContext {
     const c = await this.iut.connect(this.trace, name);
     this.conns.set(name, c);
     return c;
+  }
+
+  /** Names a connection the tester opened by other means (e.g. to an IUT's published port outside the usual role); the IUT session closes it at the end. */
+  adoptConnection(conn: TesterConnection, name: ConnName = 'main'): TesterConnection {
+    this.iut.track(conn);
+    this.conns.set(name, conn);
+    return conn;
   }
 
   /** A connection in NOT SELECTED. An active IUT's own Select.req is refused with status 2 so it stays there (E37-7.2.1 step 3). */
@@ -226,7 +246,7 @@ export class ScenarioContext {
 
   /** Expects nothing from the IUT within `ms`: no frame and no close. */
   async expectSilence(ms: number, name: ConnName = 'main', allowClose = false): Promise<'silent' | 'closed'> {
-    const r = await this.conn(name).next(ms);
+    const r = await this.unavoidableWait(ms, this.conn(name).next(ms));
     if (r.kind === 'frame') throw new Failure(`expected no message, the IUT sent ${describeFrame(r.frame.frame)}`);
     if (r.kind === 'closed') {
       if (allowClose) return 'closed';
@@ -247,7 +267,8 @@ export class ScenarioContext {
     if (r.kind !== 'frame') throw new Failure(`state probe S1F1 W: ${this.describeNoFrame(r, 'a reply or a Reject.req')}`);
     const h = r.frame.frame.header;
     if (h.sType === SType.RejectReq && h.byte3 === RejectReason.EntityNotSelected) return 'not-selected';
-    if (h.sType === SType.Data && !isPrimary(h)) return 'selected';
+    // A data answer carrying the probe's system bytes is its reply even with a wrong function (E37-9.4.1 judges that).
+    if (h.sType === SType.Data && (!isPrimary(h) || h.systemBytes === probe.header.systemBytes)) return 'selected';
     throw new Failure(`state probe S1F1 W drew ${describeFrame(r.frame.frame)}`);
   }
 
@@ -343,7 +364,7 @@ export class ScenarioContext {
    */
   async expectCloseByTimer(timer: string, fromMs: number, expectedMs: number, name: ConnName = 'main'): Promise<void> {
     const tol = this.ms.tolerance;
-    const closedAt = await this.waitClose(fromMs + expectedMs + tol - this.trace.elapsed(), name);
+    const closedAt = await this.unavoidableWait(fromMs + expectedMs - this.trace.elapsed(), this.waitClose(fromMs + expectedMs + tol - this.trace.elapsed(), name));
     const window = `[${((expectedMs - tol) / 1000).toFixed(3)} s, ${((expectedMs + tol) / 1000).toFixed(3)} s]`;
     if (closedAt === null) {
       throw new Failure(`${timer}: the IUT had not closed the connection ${((expectedMs + tol) / 1000).toFixed(3)} s after the start (allowed window ${window})`);
@@ -355,7 +376,7 @@ export class ScenarioContext {
 
   /** Waits `ms` while the connection must stay open and send nothing but legal unrelated traffic. */
   async expectStaysOpen(ms: number, name: ConnName = 'main'): Promise<void> {
-    const closedAt = await this.waitClose(ms, name);
+    const closedAt = await this.unavoidableWait(ms, this.waitClose(ms, name));
     if (closedAt !== null) throw new Failure(`the IUT closed the connection after ${(closedAt / 1000).toFixed(3)} s although it had to stay open`);
   }
 
@@ -373,6 +394,24 @@ export class ScenarioContext {
   }
 
   delay(ms: number): Promise<void> {
-    return delay(ms);
+    return this.unavoidableWait(ms, delay(ms));
+  }
+
+  /**
+   * Awaits `wait`, a period the scenario cannot end before: a timer of the IUT due in `ms` (a
+   * close the verdict waits for) or a time the tester must let pass (silence, staying open, an
+   * explicit delay). The part actually spent, at most `ms`, counts into `unavoidableWaitMs`.
+   * Step helpers that wait on a timer by other means should wrap that wait in this.
+   */
+  async unavoidableWait<T>(ms: number, wait: Promise<T>): Promise<T> {
+    const start = performance.now();
+    try {
+      return await wait;
+    } finally {
+      const spent = Math.min(Math.max(0, ms), performance.now() - start);
+      this.unavoidableWaitMs += spent;
+      const g = globalThis as unknown as Record<symbol, number | undefined>;
+      g[UNAVOIDABLE_WAIT_TOTAL] = (g[UNAVOIDABLE_WAIT_TOTAL] ?? 0) + spent;
+    }
   }
 }

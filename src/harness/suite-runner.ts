@@ -27,6 +27,8 @@ export interface ScenarioResult {
   readonly measurements: readonly string[];
   readonly unreachable: boolean;
   readonly trace: string;
+  /** The scenario's pcap relative to the report folder ('traces/<slug>.pcap'), '' when none was written. */
+  readonly traceFile: string;
   readonly durationMs: number;
 }
 
@@ -34,6 +36,8 @@ export interface SuiteRunOptions {
   readonly iut: IutConfig;
   readonly seed: number;
   readonly fuzzRuns: number;
+  /** Report folder: scenarios write their pcap and decoded trace to its traces/. */
+  readonly reportDir?: string;
   readonly tags?: string;
   /** Cucumber messages are written here (ndjson) when given. */
   readonly messagesFile?: string;
@@ -71,7 +75,7 @@ export async function runSuite(options: SuiteRunOptions): Promise<{ results: Sce
         format,
         formatOptions: { ...(options.formatOptions ?? {}) } as never,
         tags: options.tags ?? '',
-        worldParameters: { iut: options.iut, seed: options.seed, fuzzRuns: options.fuzzRuns } as never,
+        worldParameters: { iut: options.iut, seed: options.seed, fuzzRuns: options.fuzzRuns, ...(options.reportDir ? { reportDir: options.reportDir } : {}) } as never,
       },
     },
     environment,
@@ -162,6 +166,7 @@ class ResultCollector {
       measurements: record?.measurements ?? [],
       unreachable: record?.unreachable ?? false,
       trace: record?.trace ?? '',
+      traceFile: record?.traceFile ?? '',
       durationMs: performance.now() - s.at,
     };
     this.results.push(result);

@@ -15,8 +15,12 @@ export function worst<V extends ClauseVerdict>(verdicts: readonly V[], empty: V)
   return out;
 }
 
+/**
+ * Whether a verdict fails the run. Inconclusive does: the clause was not shown to hold, and a
+ * run that could not judge must not pass as if it had (a false pass is the worst outcome).
+ */
 export function isFailing(v: ClauseVerdict, strict: boolean): boolean {
-  return v === 'fail' || v === 'error' || (strict && v === 'warn');
+  return v === 'fail' || v === 'error' || v === 'inconclusive' || (strict && v === 'warn');
 }
 
 /** Thrown by harness functions to end a scenario with a verdict other than pass. */
@@ -102,4 +106,6 @@ export interface VerdictRecord {
   readonly measurements: readonly string[];
   readonly unreachable: boolean;
   readonly trace: string;
+  /** The scenario's pcap, relative to the report folder, when the run writes reports. */
+  readonly traceFile?: string;
 }

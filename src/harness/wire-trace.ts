@@ -85,3 +85,10 @@ export class WireTrace {
     return lines.join('\n');
   }
 }
+
+/** The raw byte chunks of a trace, both directions, for the pcap writer (src/report/pcap.ts). */
+export function byteChunks(trace: WireTrace): Array<{ t: number; conn: string; dir: 'in' | 'out'; bytes: Buffer }> {
+  const out: Array<{ t: number; conn: string; dir: 'in' | 'out'; bytes: Buffer }> = [];
+  for (const e of trace.entries) if (e.kind === 'bytes') out.push({ t: e.t, conn: e.conn, dir: e.dir, bytes: e.bytes });
+  return out;
+}

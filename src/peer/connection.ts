@@ -48,6 +48,7 @@ export class HsmsConnection {
   private readonly responder: PrimaryResponder | undefined;
   private closedPromiseResolve!: () => void;
   private lingerTimer: TimerHandle | null = null;
+  private corked = false;
   /** Resolves once the connection is NOT CONNECTED and the socket is gone. */
   readonly closed: Promise<void>;
 
@@ -189,6 +190,16 @@ export class HsmsConnection {
   private write(frame: Frame): void {
     if (this.socket.destroyed || !this.socket.writable) return;
     this.emit({ type: 'frame-out', frame });
+    // Frames written in one turn of the event loop leave in one system call: cork on the first,
+    // uncork on the next tick. Order is kept; end() flushes a corked socket.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
     // A failed write surfaces as 'error' then 'close' on the socket, which reports the break.
     this.socket.write(encodeFrame(frame));
   }

@@ -151,6 +151,7 @@ export class SessionMachine {
       if (item.kind === 'error') {
         out.push({ type: 'event', event: { type: 'framing-error', error: item.error } });
         if (this.fault('length-not-checked') && item.error.code === 'length-too-small') break;
+        if (this.fault('length-trusted') && item.error.code === 'length-too-large') break;
         this.close(out, item.error.message, true);
         break;
       }

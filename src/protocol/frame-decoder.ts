@@ -17,28 +17,37 @@ export type DecodeOutput = { readonly kind: 'frame'; readonly frame: Frame } | {
 export interface FrameDecoderOptions {
   /**
    * Largest message length accepted (E37-8.1.3: implementation-specific; E37-10 item 4).
-   * Validated before any buffer of that size is allocated.
+   * Validated before anything is buffered for the message.
    */
   readonly maxLength: number;
 }
+
+/** Text of every header-only message: one shared empty buffer, no per-frame view. */
+const NO_TEXT = Buffer.alloc(0);
 
 /**
  * Streaming decoder: any chunking of the byte stream yields the same frames.
  *
  * - The 4-byte length prefix may arrive split over several chunks; it is assembled in a
  *   fixed 4-byte buffer, never read from "whatever chunk came first".
- * - The announced length is checked against 10 and `maxLength` before anything is allocated,
- *   so a 0xFFFFFFFF length costs nothing.
- * - A message spread over many chunks is copied once into a buffer of its exact size
- *   (no quadratic concatenation); a message wholly inside one chunk is a zero-copy view.
+ * - The announced length is checked against 10 and `maxLength` first, and memory follows the
+ *   bytes that actually arrive, never the announced length: a 0xFFFFFFFF length costs nothing.
+ * - A message spread over many chunks keeps views of its pieces and is joined with one copy
+ *   when its last byte arrives (no quadratic concatenation); a message wholly inside one chunk
+ *   is a zero-copy view.
  * - After a framing error the stream is out of step for good: the decoder stops and reports
  *   nothing further (E37 leaves recovery undefined; NOTES.md: the entity closes the connection).
+ *
+ * Frames may share memory with the chunks pushed: a caller that reuses its read buffers must
+ * copy what it keeps.
  */
 export class FrameDecoder {
   private readonly maxLength: number;
   private readonly prefix = Buffer.alloc(LENGTH_PREFIX);
   private prefixFill = 0;
-  private body: Buffer | null = null;
+  /** Announced length of the message being assembled, or -1 while reading a length prefix. */
+  private bodyLength = -1;
+  private pieces: Buffer[] = [];
   private bodyFill = 0;
   private failed = false;
 
@@ -51,7 +60,7 @@ export class FrameDecoder {
 
   /** True while part of a message has been received and the rest has not (what T8 times, E37-9.2.3). */
   get hasPartialMessage(): boolean {
-    return !this.failed && (this.prefixFill > 0 || this.body !== null);
+    return !this.failed && (this.prefixFill > 0 || this.bodyLength >= 0);
   }
 
   /** True once a framing error has been reported. */
@@ -69,15 +78,14 @@ export class FrameDecoder {
     if (this.failed) return out;
     let offset = 0;
     while (offset < chunk.length) {
-      if (this.body === null) {
+      if (this.bodyLength < 0) {
         if (this.prefixFill === 0 && chunk.length - offset >= LENGTH_PREFIX) {
           const length = chunk.readUInt32BE(offset);
           const error = this.check(length);
           if (error) return this.fail(out, error);
           const end = offset + LENGTH_PREFIX + length;
           if (end <= chunk.length) {
-            const body = chunk.subarray(offset + LENGTH_PREFIX, end);
-            out.push({ kind: 'frame', frame: { header: readHeader(body), text: body.subarray(HEADER_LENGTH) } });
+            out.push({ kind: 'frame', frame: frameAt(chunk, offset + LENGTH_PREFIX, end) });
             offset = end;
             continue;
           }
@@ -96,14 +104,15 @@ export class FrameDecoder {
         this.startBody(length);
         continue;
       }
-      const body = this.body;
-      const take = Math.min(body.length - this.bodyFill, chunk.length - offset);
-      chunk.copy(body, this.bodyFill, offset, offset + take);
+      const take = Math.min(this.bodyLength - this.bodyFill, chunk.length - offset);
+      this.pieces.push(chunk.subarray(offset, offset + take));
       this.bodyFill += take;
       offset += take;
-      if (this.bodyFill === body.length) {
-        out.push({ kind: 'frame', frame: { header: readHeader(body), text: body.subarray(HEADER_LENGTH) } });
-        this.body = null;
+      if (this.bodyFill === this.bodyLength) {
+        const body = this.pieces.length === 1 ? this.pieces[0]! : Buffer.concat(this.pieces, this.bodyLength);
+        out.push({ kind: 'frame', frame: frameAt(body, 0, body.length) });
+        this.bodyLength = -1;
+        this.pieces = [];
         this.bodyFill = 0;
         this.prefixFill = 0;
       }
@@ -112,9 +121,9 @@ export class FrameDecoder {
   }
 
   private startBody(length: number): void {
-    // Length was validated by check(): allocation is bounded by maxLength.
-    this.body = Buffer.allocUnsafe(length);
+    this.bodyLength = length;
     this.bodyFill = 0;
+    this.pieces = [];
     this.prefixFill = LENGTH_PREFIX;
   }
 
@@ -130,8 +139,15 @@ export class FrameDecoder {
 
   private fail(out: DecodeOutput[], error: FramingError): DecodeOutput[] {
     this.failed = true;
-    this.body = null;
+    this.bodyLength = -1;
+    this.pieces = [];
     out.push({ kind: 'error', error });
     return out;
   }
+}
+
+/** The frame whose header starts at `start` in `buf` and whose message ends at `end`. */
+function frameAt(buf: Buffer, start: number, end: number): Frame {
+  const textStart = start + HEADER_LENGTH;
+  return { header: readHeader(buf, start), text: textStart === end ? NO_TEXT : buf.subarray(textStart, end) };
 }

@@ -1,5 +1,6 @@
 import { REQUIREMENTS, sectionOrder } from '../harness/requirements';
 import type { ScenarioResult } from '../harness/suite-runner';
+import type { BaselineSummary } from './baseline';
 import { worst, type ClauseVerdict, type Verdict } from '../harness/verdict';
 
 /** compliance.json (CONTRACTS.md section 4): the verdict per clause, rolled up worst first. */
@@ -35,6 +36,8 @@ export interface ComplianceReport {
   readonly profile: Readonly<Record<string, string>>;
   readonly counts: Readonly<Record<ClauseVerdict, number>>;
   readonly clauses: ComplianceClause[];
+  /** With --baseline: new, fixed (stale) and still-failing entries against the known-failure baseline. */
+  baseline?: BaselineSummary;
 }
 
 export interface ComplianceInput {
@@ -88,7 +91,7 @@ export function buildCompliance(input: ComplianceInput): ComplianceReport {
         verdict: s.verdict,
         reason: s.reason,
         measurements: s.measurements,
-        trace: input.traceFile ? input.traceFile(s) : '',
+        trace: input.traceFile ? input.traceFile(s) : s.traceFile,
       })),
     });
   }
@@ -103,7 +106,7 @@ export function buildCompliance(input: ComplianceInput): ComplianceReport {
       source: 'E37',
       verdict: 'error',
       reason: 'scenario tagged with a clause id the catalogue does not define',
-      scenarios: scenarios.map((s) => ({ name: s.name, role: s.role, verdict: s.verdict, reason: s.reason, measurements: s.measurements, trace: '' })),
+      scenarios: scenarios.map((s) => ({ name: s.name, role: s.role, verdict: s.verdict, reason: s.reason, measurements: s.measurements, trace: s.traceFile })),
     });
   }
   clauses.sort((a, b) => sectionOrder(a.id, b.id));

@@ -1,0 +1,510 @@
+import { RejectReason, SType } from '../protocol/constants';
+import { encodeFrame, isPrimary, type Frame } from '../protocol/header';
+import * as msg from '../protocol/messages';
+import { describeFrame } from '../peer/event-format';
+import type { ConnName, ScenarioContext } from './scenario-context';
+import { TesterConnection } from './tester-connection';
+import { Failure, Inconclusive, IutUnreachable } from './verdict';
+
+/**
+ * Checks of connection handling and the TCP-level timers: the state machine (E37-5.3), connect
+ * and close rules (E37-6.3.3, 6.4), communication failures (9.1.1), T5, T7, T8 (9.2.1-9.2.3),
+ * several connections on one port (9.2.4, 9.2.4.1) and the alternating mode (A1-3).
+ *
+ * Every function states what it measured; SHOULD-level findings are warnings (NOTES.md).
+ */
+
+/** What a scenario remembers between its steps (times are ms on the trace clock). */
+interface ConnectionNotes {
+  linktestAt?: number;
+  stallAt?: number;
+  closedAt?: number;
+  slowPrimary?: Frame;
+  second?: SecondOutcome;
+}
+
+type SecondOutcome = { readonly kind: 'accepted' } | { readonly kind: 'refused'; readonly code: string } | { readonly kind: 'no-answer'; readonly waitedMs: number };
+
+const notes = new WeakMap<ScenarioContext, ConnectionNotes>();
+
+function notesOf(ctx: ScenarioContext): ConnectionNotes {
+  let n = notes.get(ctx);
+  if (!n) {
+    n = {};
+    notes.set(ctx, n);
+  }
+  return n;
+}
+
+const s = (ms: number): string => `${(ms / 1000).toFixed(3)} s`;
+
+/**
+ * A deadline wait that returned much later than asked means the tester's own event loop was
+ * stalled (a loaded host): what it did or did not see in that time proves nothing about the IUT.
+ */
+function checkTesterOnTime(ctx: ScenarioContext, deadline: number, what: string): void {
+  const late = ctx.trace.elapsed() - deadline;
+  if (late > ctx.ms.tolerance / 2) throw new Inconclusive(`the tester itself was ${s(late)} late while ${what} (host overloaded?); the timer cannot be judged`);
+}
+
+// ---- state machine (E37-5.3) -----------------------------------------------------------------
+
+/**
+ * A new TCP connection in the IUT's NOT SELECTED state as far as the tester can make it: the
+ * tester connects to a passive IUT, or takes an active IUT's connection and answers its
+ * Select.req with status 2 (E37-7.2.1 step 3) so that it stays NOT SELECTED.
+ */
+export async function newConnection(ctx: ScenarioContext, name: ConnName = 'main'): Promise<void> {
+  await ctx.notSelectedConnection(name);
+}
+
+/**
+ * A new connection after the tester closed the previous one. A passive single-connection IUT is
+ * given a moment (a quarter of T6, at most 100 ms) to see the close, so the new connection is
+ * not taken for a further one (E37-9.2.4.1).
+ */
+export async function reconnect(ctx: ScenarioContext): Promise<void> {
+  if (ctx.iut.config.role === 'passive') await ctx.delay(Math.min(100, ctx.ms.t6 / 4));
+  await newConnection(ctx);
+}
+
+/** The tester selects a passive IUT. A refused select means the transition was never triggered: inconclusive. */
+export async function selectNow(ctx: ScenarioContext, name: ConnName = 'main'): Promise<void> {
+  const req = ctx.build('Select.req', name);
+  ctx.send(req, name);
+  const r = await ctx.conn(name).expect((f) => (f.header.sType === SType.SelectRsp || f.header.sType === SType.RejectReq ? f : undefined), ctx.responseWait);
+  if (r.kind !== 'frame') throw new Inconclusive(`the select procedure did not complete: ${ctx.describeNoFrame(r, 'Select.rsp')}`);
+  if (r.value.header.sType !== SType.SelectRsp || r.value.header.byte3 !== 0) throw new Inconclusive(`the select procedure did not complete: ${describeFrame(r.value)} (judged under E37-7.2.2)`);
+  ctx.conn(name).autoAnswer.primaries = true;
+}
+
+/**
+ * E37-5.3: the IUT behaves as NOT SELECTED on the connection. A data message draws a Reject
+ * (its reason is E37-7.7.2's business). If the IUT answers data instead, a Select.req tells
+ * whether it believed itself SELECTED (status 1: fail) or merely answers data where it should
+ * not (status 0: E37-7.3's business, not this clause's). A close is legal from NOT SELECTED
+ * (E37-6.4): after Deselect or Separate it passes (`closeAllowed`), else nothing can be judged.
+ */
+export async function expectNotSelectedState(ctx: ScenarioContext, closeAllowed: boolean, name: ConnName = 'main'): Promise<void> {
+  const c = ctx.conn(name);
+  const probe = ctx.build('S1F1 W', name);
+  c.send(probe, 'state probe');
+  const r = await c.expect((f) => (answersProbe(probe, f) ? f : undefined), ctx.responseWait);
+  if (r.kind === 'closed') {
+    if (closeAllowed) {
+      ctx.recorder.measure(`the IUT closed the connection at ${s(r.close.at)} (transition 3 from NOT SELECTED, allowed by E37-6.4)`);
+      return;
+    }
+    throw new Inconclusive(`the IUT closed the new connection (${r.close.how}) before its state could be probed; E37-6.4 allows that in NOT SELECTED`);
+  }
+  if (r.kind === 'frame' && r.value.header.sType === SType.RejectReq) return;
+  // Answered, or ignored: find out whether the IUT thinks it is SELECTED.
+  const answered = r.kind === 'frame' ? 'answered' : 'ignored';
+  const sel = ctx.build('Select.req', name);
+  c.send(sel, 'state probe: is the IUT SELECTED?');
+  const a = await c.expect((f) => (f.header.sType === SType.SelectRsp || f.header.sType === SType.RejectReq ? f : undefined), ctx.responseWait);
+  if (a.kind !== 'frame') throw new Inconclusive(`the IUT ${answered} a data message and then ${ctx.describeNoFrame(a, 'Select.rsp')}: its state is unknown`);
+  if (a.value.header.sType === SType.SelectRsp && a.value.header.byte3 === 0) {
+    ctx.recorder.measure(`the IUT ${answered} a data message but accepted Select.req with status 0, so it was NOT SELECTED (its handling of data there is judged under E37-7.3)`);
+    return;
+  }
+  if (a.value.header.sType === SType.SelectRsp && a.value.header.byte3 === 1) throw new Failure(`the IUT ${answered} a data message and answered Select.req with status 1 (Communication Already Active): it is SELECTED, expected NOT SELECTED`);
+  throw new Inconclusive(`the IUT ${answered} a data message and then sent ${describeFrame(a.value)}: its state is unknown`);
+}
+
+/** E37-5.3: the IUT behaves as SELECTED: a data message is answered (reply details are E37-9.4.1's business). */
+export async function expectSelectedState(ctx: ScenarioContext, name: ConnName = 'main'): Promise<void> {
+  const c = ctx.conn(name);
+  const probe = ctx.build('S1F1 W', name);
+  c.send(probe, 'state probe');
+  const r = await c.expect((f) => (answersProbe(probe, f) ? f : undefined), ctx.responseWait);
+  if (r.kind !== 'frame') throw new Failure(`state probe S1F1 W: ${ctx.describeNoFrame(r, 'reply')}`);
+  const h = r.value.header;
+  if (h.sType === SType.Data) return;
+  if (h.sType === SType.RejectReq && h.byte3 === RejectReason.EntityNotSelected) throw new Failure('the select procedure completed with status 0, but a data message draws Reject reason 4 (Entity Not Selected)');
+  throw new Failure(`after a successful select, the state probe S1F1 W drew ${describeFrame(r.value)}`);
+}
+
+/**
+ * Whether `f` is the IUT's answer to the probe: a Reject.req, or a data message with the probe's
+ * system bytes or a reply of any kind (how well the reply matches is E37-9.4.1's business).
+ */
+function answersProbe(probe: Frame, f: Frame): boolean {
+  const h = f.header;
+  if (h.sType === SType.RejectReq) return true;
+  return h.sType === SType.Data && (h.systemBytes === probe.header.systemBytes || !isPrimary(h));
+}
+
+// ---- closing the connection (E37-6.4, 9.2.1, 9.1.1) -----------------------------------------
+
+/** The tester closes the connection (FIN) and notes when. */
+export function closeByTester(ctx: ScenarioContext, name: ConnName = 'main'): void {
+  ctx.conn(name).close();
+  notesOf(ctx).closedAt = ctx.trace.elapsed();
+}
+
+/**
+ * Waits `factor` x T`timer` while the connection must stay open, the tester sending a Linktest.req
+ * every half T8 so that only the rule under test (no close in SELECTED, E37-6.4 / 9.2.2) is
+ * exercised, not idle handling (E37-9.2.3 judges that). Answers to the Linktests are E37-7.5's business.
+ */
+export async function expectOpenWithTraffic(ctx: ScenarioContext, until: number, name: ConnName = 'main'): Promise<void> {
+  const c = ctx.conn(name);
+  const step = Math.max(10, ctx.ms.t8 / 2);
+  for (;;) {
+    const left = until - ctx.trace.elapsed();
+    if (left <= 0) break;
+    const closed = await c.waitClosed(Math.min(step, left));
+    if (closed) throw new Failure(`the IUT closed the SELECTED connection (${closed.how}) at ${s(closed.at - c.openedAt)} after connect, although it had to stay open until ${s(until - c.openedAt)}`);
+    if (until - ctx.trace.elapsed() > 0) c.send(ctx.build('Linktest.req', name), 'keeps traffic flowing');
+  }
+  c.drain();
+  ctx.recorder.measure(`the connection stayed open ${s(until - c.openedAt)} after connect`);
+}
+
+export function stayOpenFor(ctx: ScenarioContext, factor: number, timer: number, name: ConnName = 'main'): Promise<void> {
+  return expectOpenWithTraffic(ctx, ctx.trace.elapsed() + factor * ctx.timerMs(timer), name);
+}
+
+export function stayOpenAfterConnect(ctx: ScenarioContext, factor: number, timer: number, name: ConnName = 'main'): Promise<void> {
+  return expectOpenWithTraffic(ctx, ctx.conn(name).openedAt + factor * ctx.timerMs(timer), name);
+}
+
+/**
+ * E37-9.2.1 (NOTES.md): the next connect of an active IUT comes no sooner than T5 after the end
+ * of the previous connection; shorter is WARN. Not reconnecting at all is the IUT's choice
+ * (E37-6.3.3, 9.1.1 "may"): inconclusive.
+ */
+export async function expectReconnectAfterT5(ctx: ScenarioContext): Promise<void> {
+  const endedAt = notesOf(ctx).closedAt ?? ctx.conn().closed?.at;
+  if (endedAt === undefined) throw new Inconclusive('the previous connection has not ended');
+  let again: TesterConnection;
+  try {
+    again = await ctx.openConnection('again');
+  } catch (err) {
+    if (err instanceof IutUnreachable) throw new Inconclusive(`the IUT did not connect again (${err.reason}); retrying is the entity's choice (E37-6.3.3), so T5 could not be measured`);
+    throw err;
+  }
+  const gap = again.openedAt - endedAt;
+  const t5 = ctx.ms.t5;
+  const tol = ctx.ms.tolerance;
+  ctx.recorder.measure(`T5: next connect ${s(gap)} after the previous connection ended (T5 ${s(t5)}, tolerance ${s(tol)})`);
+  if (gap < t5 - tol) ctx.recorder.add('warn', `the IUT connected again ${s(gap)} after the previous connection ended, sooner than T5 = ${s(t5)} minus tolerance (E37-9.2.1 "should not")`);
+}
+
+/**
+ * E37-9.1.1: a communication failure the IUT detects (a message stalled for longer than T8)
+ * ends in a close. Used as a trigger: if the IUT never closes, E37-9.2.3 judges that and this
+ * scenario cannot go on (inconclusive).
+ */
+export async function provokeCommunicationFailure(ctx: ScenarioContext, name: ConnName = 'main'): Promise<void> {
+  stallInsideMessage(ctx, 5, name);
+  const c = ctx.conn(name);
+  const closed = await c.waitClosed(ctx.ms.t8 + 2 * ctx.ms.tolerance);
+  if (!closed) throw new Inconclusive(`the IUT did not close the connection within T8 + tolerance of a stalled message (judged under E37-9.2.3)`);
+  notesOf(ctx).closedAt = closed.at;
+}
+
+/**
+ * E37-9.1.1: after closing on a communication failure a passive IUT serves a new connection
+ * (the connection is accepted and not dropped at once); an active IUT may reconnect.
+ */
+export async function expectServesAgain(ctx: ScenarioContext): Promise<void> {
+  let again: TesterConnection;
+  try {
+    again = await ctx.openConnection('again');
+  } catch (err) {
+    if (!(err instanceof IutUnreachable)) throw err;
+    if (ctx.iut.config.role === 'passive') throw new Failure(`after closing on a communication failure the IUT no longer accepts connections: ${err.reason}`);
+    throw new Inconclusive(`the IUT did not connect again (${err.reason}); E37-9.1.1 leaves that to the entity`);
+  }
+  const hold = ctx.ms.t7 / 2;
+  const closed = await again.waitClosed(hold);
+  if (closed) throw new Failure(`the new connection was closed (${closed.how}) ${s(closed.at - again.openedAt)} after connect, before half T7`);
+  ctx.recorder.measure(`new connection ${again.closed ? 'closed' : 'open'} ${s(hold)} after connect`);
+}
+
+// ---- T7 (E37-9.2.2) -----------------------------------------------------------------------------
+
+/** Sends a Linktest.req `factor` x T7 after the connect (its answer is E37-7.5's business). */
+export async function linktestAfterConnect(ctx: ScenarioContext, factor: number, name: ConnName = 'main'): Promise<void> {
+  const c = ctx.conn(name);
+  await ctx.delay(c.openedAt + factor * ctx.ms.t7 - ctx.trace.elapsed());
+  const req = ctx.build('Linktest.req', name);
+  ctx.send(req, name, 'does it restart T7?');
+  notesOf(ctx).linktestAt = ctx.trace.elapsed();
+}
+
+/**
+ * E37-9.2.2 with NOTES.md: T7 runs from TCP connect; the IUT closes a connection still NOT
+ * SELECTED within T7 +/- tolerance. Never closing fails a single-connection IUT and is WARN for
+ * one that accepts several. A close clearly after T7 but matching T7 counted from the Linktest
+ * is WARN (T7 restarted). A close before the window is WARN: E37-6.4 allows closing in NOT
+ * SELECTED, but the IUT's T7 is then shorter than the profile declares; for an active IUT whose
+ * Select the tester refused it is simply its choice.
+ */
+export async function expectT7Close(ctx: ScenarioContext, name: ConnName = 'main'): Promise<void> {
+  const c = ctx.conn(name);
+  const t7 = ctx.ms.t7;
+  const tol = ctx.ms.tolerance;
+  const from = c.openedAt;
+  const linktestAt = notesOf(ctx).linktestAt;
+  const lastChance = (linktestAt !== undefined ? Math.max(from, linktestAt) : from) + t7 + tol;
+  const closed = await c.waitClosed(lastChance - ctx.trace.elapsed());
+  const window = `[${s(t7 - tol)}, ${s(t7 + tol)}] after connect`;
+  if (!closed) {
+    checkTesterOnTime(ctx, lastChance, 'waiting for the T7 close');
+    const reason = `the IUT had not closed the NOT SELECTED connection ${s(ctx.trace.elapsed() - from)} after connect (T7 = ${s(t7)}, window ${window})`;
+    if (ctx.iut.config.capabilities.multipleConnections) {
+      ctx.recorder.add('warn', `${reason}; E37-9.2.2 "shall" binds entities limited to one connection, this IUT accepts several`);
+      return;
+    }
+    throw new Failure(`${reason}; a single-connection IUT shall close at T7 (E37-9.2.2)`);
+  }
+  if (closed.how === 'local') throw new Inconclusive('the tester closed the connection first');
+  const measured = closed.at - from;
+  ctx.recorder.measure(`T7 measured ${s(measured)} from connect, allowed ${window}`);
+  if (measured < t7 - tol) {
+    if (ctx.iut.config.role === 'passive') ctx.recorder.add('warn', `the IUT closed the NOT SELECTED connection ${s(measured)} after connect, before T7 - tolerance: allowed by E37-6.4, but its T7 is shorter than the profile's ${s(t7)}`);
+    return;
+  }
+  if (measured > t7 + tol && linktestAt !== undefined) {
+    ctx.recorder.measure(`${s(closed.at - linktestAt)} after the Linktest.req`);
+    ctx.recorder.add('warn', `the IUT closed ${s(measured)} after connect, ${s(closed.at - linktestAt)} after the Linktest.req: the Linktest restarted T7, which runs from connect (E37-9.2.2)`);
+  }
+}
+
+// ---- T8 (E37-9.2.3) ------------------------------------------------------------------------------
+
+/** Sends only the first `bytes` bytes of S1F1 W (inside the length prefix for bytes < 4) and stops. */
+export function stallInsideMessage(ctx: ScenarioContext, bytes: number, name: ConnName = 'main'): void {
+  const frame = ctx.build('S1F1 W', name);
+  const wire = encodeFrame(frame);
+  if (bytes <= 0 || bytes >= wire.length) throw new Failure(`cannot stall after ${bytes} bytes of a ${wire.length}-byte message`);
+  ctx.sendRaw(wire.subarray(0, bytes), name, `first ${bytes} of ${wire.length} bytes of S1F1 W, then nothing`);
+  notesOf(ctx).stallAt = ctx.trace.elapsed();
+}
+
+/**
+ * E37-9.2.3: a gap longer than T8 inside a message is a communication failure that must end in
+ * a close. Never closing fails; closing before T8 - tolerance is WARN (NOTES.md).
+ */
+export async function expectT8Close(ctx: ScenarioContext, name: ConnName = 'main'): Promise<void> {
+  const c = ctx.conn(name);
+  const from = notesOf(ctx).stallAt;
+  if (from === undefined) throw new Inconclusive('no message was stalled');
+  const t8 = ctx.ms.t8;
+  const tol = ctx.ms.tolerance;
+  const window = `[${s(t8 - tol)}, ${s(t8 + tol)}]`;
+  const closed = await c.waitClosed(from + t8 + tol - ctx.trace.elapsed());
+  if (!closed) checkTesterOnTime(ctx, from + t8 + tol, 'waiting for the T8 close');
+  if (!closed) throw new Failure(`T8: the IUT had not closed the connection ${s(ctx.trace.elapsed() - from)} into a stalled message (T8 = ${s(t8)}, window ${window}); E37-9.2.3 makes it a communication failure`);
+  if (closed.how === 'local') throw new Inconclusive('the tester closed the connection first');
+  const measured = closed.at - from;
+  ctx.recorder.measure(`T8 measured ${s(measured)} from the last byte, allowed ${window}`);
+  const frames = c.drain().filter((f) => f.at > from);
+  if (frames.length > 0) ctx.recorder.measure(`the IUT sent ${describeFrame(frames[0]!.frame)} before closing`);
+  if (measured < t8 - tol) ctx.recorder.add('warn', `T8: the IUT closed ${s(measured)} into the stall, sooner than T8 - tolerance: its T8 is shorter than the profile's ${s(t8)}`);
+}
+
+/** Sends S1F1 W in pieces of `pieceSize` bytes, `factor` x T8 apart (the length prefix is split too). */
+export async function sendWithGaps(ctx: ScenarioContext, pieceSize: number, factor: number, name: ConnName = 'main'): Promise<void> {
+  const frame = ctx.build('S1F1 W', name);
+  notesOf(ctx).slowPrimary = frame;
+  ctx.trace.frame(name, 'out', frame, `sent slowly, ${pieceSize} bytes every ${factor} x T8`);
+  await ctx.conn(name).sendSlowly(encodeFrame(frame), pieceSize, factor * ctx.ms.t8, 'S1F1 W');
+}
+
+/**
+ * E37-9.2.3: no single gap exceeded T8, so the message is whole: the IUT answers it (reply
+ * details are E37-9.4.1's). Closing while bytes kept arriving within T8 is WARN (NOTES.md);
+ * neither answering nor closing fails.
+ */
+export async function expectSlowMessageAnswered(ctx: ScenarioContext, name: ConnName = 'main'): Promise<void> {
+  const primary = notesOf(ctx).slowPrimary;
+  if (!primary) throw new Inconclusive('no message was sent slowly');
+  const c = ctx.conn(name);
+  const r = await c.expect((f) => (answersProbe(primary, f) || f.header.systemBytes === primary.header.systemBytes ? f : undefined), ctx.responseWait);
+  if (r.kind === 'closed') {
+    ctx.recorder.add('warn', `the IUT closed the connection (${r.close.how}) at ${s(r.close.at - c.openedAt)} after connect although no gap between bytes reached T8 = ${s(ctx.ms.t8)} (E37-9.2.3 times gaps, not whole messages)`);
+    return;
+  }
+  if (r.kind === 'timeout') throw new Failure(`the IUT neither answered S1F1 W sent with gaps shorter than T8 nor closed: the message was lost`);
+  if (r.value.header.sType !== SType.Data) ctx.recorder.measure(`the IUT answered with ${describeFrame(r.value)}`);
+}
+
+// ---- several connections (E37-9.2.4, 9.2.4.1) ----------------------------------------------------
+
+/**
+ * Opens a further TCP connection to the IUT's published port and notes what happened: accepted,
+ * refused (RST at connect), or no answer within T6 + tolerance (the IUT never accepts).
+ */
+export async function openFurtherConnection(ctx: ScenarioContext, name: ConnName = 'second'): Promise<void> {
+  const c = ctx.iut.config;
+  const wait = ctx.responseWait;
+  try {
+    const conn = await TesterConnection.connect(c.host, ctx.iut.iutPort, ctx.trace, name, wait);
+    ctx.adoptConnection(conn, name);
+    notesOf(ctx).second = { kind: 'accepted' };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ECONNREFUSED' || code === 'ECONNRESET') {
+      ctx.trace.event(name, `TCP connect refused (${code})`);
+      notesOf(ctx).second = { kind: 'refused', code };
+    } else {
+      ctx.trace.event(name, `TCP connect not answered within ${wait} ms: ${(err as Error).message}`);
+      notesOf(ctx).second = { kind: 'no-answer', waitedMs: wait };
+    }
+  }
+}
+
+/**
+ * E37-9.2.4.1 with NOTES.md, by the refusal option the profile declares:
+ * (a) the connection is accepted and every Select.req there draws status 1 or 3 (0 fails);
+ * (b) it is reset (refused at connect, or RST after the accept; an orderly close is WARN);
+ * (c) it is never accepted or answered. Other behaviour fails.
+ */
+export async function expectRefusal(ctx: ScenarioContext, name: ConnName = 'second'): Promise<void> {
+  const option = ctx.iut.config.capabilities.refusal;
+  const outcome = notesOf(ctx).second;
+  if (!outcome) throw new Inconclusive('no further connection was attempted');
+  const what = outcome.kind === 'accepted' ? 'accepted' : outcome.kind === 'refused' ? `refused (${outcome.code})` : `not answered within ${s(outcome.waitedMs)}`;
+  ctx.recorder.measure(`the further connection was ${what}`);
+  if (option === 'a') {
+    if (outcome.kind !== 'accepted') throw new Failure(`option a declared: the further connection must be accepted, it was ${what}`);
+    for (let i = 1; i <= 2; i++) {
+      const req = ctx.build('Select.req', name);
+      ctx.send(req, name);
+      const f = await ctx.nextFrame('Select.rsp', name);
+      const h = f.header;
+      if (h.sType !== SType.SelectRsp) throw new Failure(`option a: Select.req ${i} on the further connection drew ${describeFrame(f)}; Select.rsp status 1 or 3 expected`);
+      if (h.byte3 === 0) throw new Failure(`option a: Select.req ${i} on the further connection was accepted with status 0; a single-connection IUT must answer 1 or 3`);
+      if (h.byte3 !== 1 && h.byte3 !== 3) throw new Failure(`option a: Select.req ${i} on the further connection drew status ${h.byte3}; 1 (Communication Already Active) or 3 (Connect Exhaust) expected`);
+    }
+    return;
+  }
+  if (option === 'b') {
+    if (outcome.kind === 'refused') return;
+    if (outcome.kind === 'no-answer') throw new Failure(`option b declared: the further connection must be actively refused, it was ${what} (option c behaviour)`);
+    const c = ctx.conn(name);
+    ctx.send(ctx.build('Select.req', name), name, 'is the further connection serviced?');
+    const r = await c.next(ctx.responseWait);
+    if (r.kind === 'frame') throw new Failure(`option b declared: the further connection must be refused, the IUT sent ${describeFrame(r.frame.frame)} on it`);
+    if (r.kind === 'timeout') throw new Failure(`option b declared: the further connection was accepted and kept open for ${s(ctx.responseWait)}`);
+    ctx.recorder.measure(`the IUT ended the further connection (${r.close.how}) ${s(r.close.at - c.openedAt)} after the accept`);
+    if (r.close.how === 'fin') ctx.recorder.add('warn', 'option b: the IUT closed the further connection in order (FIN) instead of rejecting it (RST)');
+    return;
+  }
+  if (option === 'c') {
+    if (outcome.kind !== 'accepted') {
+      if (outcome.kind === 'refused' && outcome.code === 'ECONNRESET') throw new Failure(`option c declared: the further connection was reset (option b behaviour)`);
+      return;
+    }
+    // The TCP stack's backlog may complete the handshake although the IUT never accepts.
+    const c = ctx.conn(name);
+    ctx.send(ctx.build('Select.req', name), name, 'is the further connection serviced?');
+    const r = await c.next(ctx.responseWait);
+    if (r.kind === 'frame') throw new Failure(`option c declared: the further connection must not be serviced, the IUT sent ${describeFrame(r.frame.frame)} on it`);
+    if (r.kind === 'closed') throw new Failure(`option c declared: the IUT ended the further connection (${r.close.how}) instead of ignoring it`);
+    return;
+  }
+  throw new Inconclusive('the profile does not declare capabilities.refusal');
+}
+
+/**
+ * The first, SELECTED session is untouched (E37-9.2.4, 9.2.4.1): still open, answers
+ * Linktest.req and a data message. The answers' header details are other clauses' business.
+ */
+export async function expectSessionIntact(ctx: ScenarioContext, name: ConnName = 'main'): Promise<void> {
+  const c = ctx.conn(name);
+  if (c.closed) throw new Failure(`the IUT closed the first, SELECTED connection (${c.closed.how}) at ${s(c.closed.at - c.openedAt)} after its connect`);
+  c.drain();
+  const lt = ctx.build('Linktest.req', name);
+  ctx.send(lt, name, 'is the first session intact?');
+  const r = await c.expect((f) => (f.header.systemBytes === lt.header.systemBytes ? f : undefined), ctx.responseWait);
+  if (r.kind !== 'frame') throw new Failure(`the first session no longer answers Linktest.req: ${ctx.describeNoFrame(r, 'Linktest.rsp')}`);
+  try {
+    await expectSelectedState(ctx, name);
+  } catch (err) {
+    if (err instanceof Failure) throw new Failure(`the first session is no longer SELECTED: ${err.reason}`);
+    throw err;
+  }
+}
+
+/**
+ * E37-9.2.4: while the second connection sits NOT SELECTED past its T7, the first stays open and
+ * SELECTED (kept busy with Linktests so that only independence is tested). Whether the second
+ * is closed at T7 is E37-9.2.2's business; it is only reported here.
+ */
+export async function expectSecondTimesOutAlone(ctx: ScenarioContext): Promise<void> {
+  const second = ctx.conn('second');
+  const until = second.openedAt + ctx.ms.t7 + ctx.ms.tolerance;
+  await expectOpenWithTraffic(ctx, until, 'main');
+  const closed = second.closed;
+  ctx.recorder.measure(closed ? `the second connection was closed ${s(closed.at - second.openedAt)} after its connect` : `the second connection was still open ${s(until - second.openedAt)} after its connect`);
+  await expectSessionIntact(ctx, 'main');
+}
+
+// ---- active and alternating connect (E37-6.3.3, A1-3) --------------------------------------------
+
+/** E37-6.3.3 / A1-3.2: the IUT connects to the tester's listener. Not connecting is the finding. */
+export async function expectIutConnects(ctx: ScenarioContext): Promise<void> {
+  try {
+    const c = await ctx.openConnection('main');
+    ctx.recorder.measure(`the IUT connected ${s(c.openedAt)} into the scenario`);
+  } catch (err) {
+    if (err instanceof IutUnreachable) throw new Failure(err.reason);
+    throw err;
+  }
+}
+
+/**
+ * A session can be selected on the connection, whoever initiates: the tester accepts the IUT's
+ * own Select.req, or selects it when none comes within T6 + tolerance. Then a data message is answered.
+ */
+export async function expectSelectable(ctx: ScenarioContext, name: ConnName = 'main'): Promise<void> {
+  const c = ctx.conn(name);
+  const own = await c.expect((f) => (f.header.sType === SType.SelectReq ? f : undefined), ctx.responseWait);
+  if (own.kind === 'frame') {
+    c.send(msg.selectRsp(own.value.header, 0), 'tester accepts the select');
+  } else if (own.kind === 'closed') {
+    throw new Failure(`the IUT closed the connection (${own.close.how}) before a session was selected`);
+  } else {
+    const req = ctx.build('Select.req', name);
+    ctx.send(req, name);
+    const rsp = await ctx.expectResponse(SType.SelectRsp, name);
+    if (rsp.header.byte3 !== 0) throw new Failure(`the IUT refused Select.req with status ${rsp.header.byte3}`);
+  }
+  c.autoAnswer.primaries = true;
+  await expectSelectedState(ctx, name);
+}
+
+/** The tester stops accepting connections for the rest of the scenario (A1-3: the IUT's active attempts fail). */
+export async function stopListening(ctx: ScenarioContext): Promise<void> {
+  await ctx.iut.stopListening();
+  ctx.trace.event('tester', 'the tester stops listening for the IUT');
+}
+
+/**
+ * A1-3 step 3: with the tester not listening, the IUT's active attempt fails and it listens on its
+ * published port for at least T5. The tester tries to connect every T5/4 for 3 x T5 + T6.
+ */
+export async function connectDuringPassivePhase(ctx: ScenarioContext): Promise<void> {
+  const c = ctx.iut.config;
+  const t5 = ctx.ms.t5;
+  const start = ctx.trace.elapsed();
+  const deadline = start + 3 * t5 + ctx.responseWait;
+  let attempts = 0;
+  while (ctx.trace.elapsed() < deadline) {
+    attempts++;
+    try {
+      const conn = await TesterConnection.connect(c.host, ctx.iut.iutPort, ctx.trace, 'main', Math.max(100, t5 / 4));
+      ctx.adoptConnection(conn, 'main');
+      ctx.recorder.measure(`connected to the IUT's published port on attempt ${attempts}, ${s(ctx.trace.elapsed() - start)} after the tester stopped listening`);
+      return;
+    } catch {
+      await ctx.delay(t5 / 4);
+    }
+  }
+  throw new Failure(`the alternating IUT never accepted a connection on ${c.host}:${ctx.iut.iutPort} in ${attempts} attempts over ${s(ctx.trace.elapsed() - start)} (3 x T5 + T6); A1-3 step 3 requires a passive phase of at least T5`);
+}

@@ -1,0 +1,174 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { requirementById } from '../harness/requirements';
+import type { Verdict } from '../harness/verdict';
+
+/**
+ * Allure through allure-cucumberjs. The formatter writes `allure-results/` from the cucumber
+ * messages; each scenario adds its labels, links and parameters as an Allure runtime message
+ * (an attachment of ALLURE_MESSAGE_TYPE, as allure-cucumberjs' own runtime does). Allure knows
+ * five statuses, our verdicts are more: after the run, each result's status is set from its
+ * verdict label, and categories.json sorts warn, inconclusive and not-applicable apart from
+ * failures.
+ */
+
+export const ALLURE_MESSAGE_TYPE = 'application/vnd.allure.message+json';
+/** The label carrying the harness verdict into the result file. */
+export const VERDICT_LABEL = 'hsms.verdict';
+/** The verdict's reason, moved into the status message after the run. */
+export const REASON_LABEL = 'hsms.reason';
+/**
+ * An After hook with this name is no Allure fixture (allure-cucumberjs' convention): its
+ * attachments and metadata land on the test result itself, not in a tear-down section.
+ */
+export const ALLURE_DIRECT_HOOK = 'ALLURE_FIXTURE_IGNORE';
+
+const CHAPTERS: Record<string, string> = {
+  '5': 'Section 5: state machine',
+  '6': 'Section 6: use of TCP/IP',
+  '7': 'Section 7: procedures',
+  '8': 'Section 8: message format',
+  '9': 'Section 9: special considerations',
+  '10': 'Section 10: documentation',
+  A1: 'Appendix A1: application notes',
+  'E37.1': 'HSMS-SS (E37.1)',
+};
+
+const SEVERITY: Record<string, string> = { MUST: 'critical', SHOULD: 'normal', MAY: 'minor' };
+
+const CLAUSE_TAG = /^@(E37(?:\.1)?-.+)$/;
+
+/** The chapter a clause id belongs to, as the Allure epic. */
+export function epicOf(clause: string): string {
+  if (clause.startsWith('E37.1-')) return CHAPTERS['E37.1']!;
+  const s = clause.replace(/^E37-/, '');
+  const key = s.startsWith('A1-') ? 'A1' : (s.split('.')[0] ?? s);
+  return CHAPTERS[key] ?? `Section ${key}`;
+}
+
+export interface AllureScenarioInput {
+  /** All tags of the pickle (feature tags included). */
+  readonly tags: readonly string[];
+  /** Tags of the feature alone. */
+  readonly featureTags: readonly string[];
+  readonly iut: string;
+  readonly role: string;
+  readonly profile: Readonly<Record<string, string>>;
+  readonly seed: number;
+  readonly verdict: Verdict;
+  readonly reason: string;
+  /** Relative link from allure-report/index.html to compliance.html. */
+  readonly complianceHref?: string;
+}
+
+interface Label {
+  name: string;
+  value: string;
+}
+
+/** The runtime message that gives one scenario its labels, links and parameters. */
+export function allureScenarioMessage(s: AllureScenarioInput): string {
+  const clauseOf = (list: readonly string[]): string[] => list.map((t) => CLAUSE_TAG.exec(t)?.[1]).filter((c): c is string => c !== undefined);
+  const inherited = new Set(s.featureTags);
+  const own = clauseOf(s.tags.filter((t) => !inherited.has(t)));
+  const clauses = [...new Set(own.length > 0 ? own : clauseOf(s.tags))];
+  const strength = s.tags.find((t) => t === '@MUST' || t === '@SHOULD' || t === '@MAY')?.slice(1);
+  const labels: Label[] = [];
+  const featureClause = clauseOf(s.featureTags)[0] ?? clauses[0];
+  if (featureClause) labels.push({ name: 'epic', value: epicOf(featureClause) });
+  for (const c of clauses) {
+    const q = requirementById(c);
+    labels.push({ name: 'story', value: q ? `${c} ${q.title}` : c });
+  }
+  if (strength) labels.push({ name: 'severity', value: SEVERITY[strength] ?? 'normal' });
+  labels.push({ name: VERDICT_LABEL, value: s.verdict }, { name: REASON_LABEL, value: s.reason });
+  const href = s.complianceHref ?? '../compliance.html';
+  const links = clauses.map((c) => ({ name: c, url: `${href}#${encodeURIComponent(c)}`, type: 'tms' }));
+  const profile = Object.entries(s.profile)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('; ');
+  const parameters = [
+    { name: 'IUT', value: s.iut },
+    { name: 'role', value: s.role },
+    { name: 'profile', value: profile },
+    { name: 'seed', value: String(s.seed) },
+  ];
+  return JSON.stringify([{ type: 'metadata', data: { labels, links, parameters } }]);
+}
+
+/** Allure status per verdict; the categories below tell the non-pass ones apart. */
+const STATUS: Record<Verdict, 'passed' | 'failed' | 'broken' | 'skipped' | 'unknown'> = {
+  pass: 'passed',
+  warn: 'passed',
+  fail: 'failed',
+  error: 'broken',
+  inconclusive: 'unknown',
+  'not-applicable': 'skipped',
+};
+
+export const CATEGORIES = [
+  { name: 'Failures: the IUT does not meet a clause', matchedStatuses: ['failed'], messageRegex: 'FAIL:[\\s\\S]*' },
+  { name: 'Harness errors: the harness broke, the IUT is not blamed', matchedStatuses: ['broken'] },
+  { name: 'Warnings: a SHOULD not met or a lenient outcome', matchedStatuses: ['passed'], messageRegex: 'WARN:[\\s\\S]*' },
+  { name: 'Inconclusive: neither proves nor disproves the clause', matchedStatuses: ['unknown'], messageRegex: 'INCONCLUSIVE:[\\s\\S]*' },
+  { name: 'Not applicable to this IUT', matchedStatuses: ['skipped'], messageRegex: 'NOT-APPLICABLE:[\\s\\S]*' },
+];
+
+/**
+ * Sets each result's status from its verdict label (written by the scenario's After hook),
+ * with the verdict and reason as the status message. Idempotent.
+ */
+export function finalizeAllureResults(resultsDir: string): number {
+  if (!fs.existsSync(resultsDir)) return 0;
+  let n = 0;
+  for (const f of fs.readdirSync(resultsDir)) {
+    if (!f.endsWith('-result.json')) continue;
+    const file = path.join(resultsDir, f);
+    const r = JSON.parse(fs.readFileSync(file, 'utf8')) as AllureResultFile;
+    const verdict = r.labels?.find((l) => l.name === VERDICT_LABEL)?.value as Verdict | undefined;
+    if (!verdict || !(verdict in STATUS)) continue;
+    const reasonLabel = r.labels?.find((l) => l.name === REASON_LABEL);
+    if (!reasonLabel) continue;
+    const reason = reasonLabel.value;
+    r.labels = r.labels?.filter((l) => l !== reasonLabel);
+    r.status = STATUS[verdict];
+    const text = reason.replace(/^(FAIL|ERROR|WARN|INCONCLUSIVE|NOT-APPLICABLE):\s*/i, '');
+    r.statusDetails = { ...(r.statusDetails ?? {}), message: verdict === 'pass' ? text : `${verdict.toUpperCase()}: ${text}` };
+    fs.writeFileSync(file, JSON.stringify(r));
+    n++;
+  }
+  return n;
+}
+
+export interface AllureResultFile {
+  name?: string;
+  status?: string;
+  statusDetails?: { message?: string; trace?: string };
+  labels?: Label[];
+  parameters?: Array<{ name: string; value: string }>;
+  [key: string]: unknown;
+}
+
+/** categories.json and environment.properties in allure-results. */
+export function writeAllureExtras(resultsDir: string, environment: Readonly<Record<string, string>>): void {
+  fs.mkdirSync(resultsDir, { recursive: true });
+  fs.writeFileSync(path.join(resultsDir, 'categories.json'), JSON.stringify(CATEGORIES, null, 2) + '\n');
+  const escape = (s: string): string => s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/([=:#!])/g, '\\$1');
+  const lines = Object.entries(environment).map(([k, v]) => `${k.replace(/[\s=:]/g, '_')}=${escape(v)}`);
+  fs.writeFileSync(path.join(resultsDir, 'environment.properties'), lines.join('\n') + '\n');
+}
+
+/**
+ * Builds `<report-dir>/allure-report/` with the Allure CLI (allure-commandline, needs Java).
+ * Returns null on success, else a one-line notice.
+ */
+export function generateAllureReport(resultsDir: string, outDir: string, projectRoot: string): string | null {
+  const cli = path.join(projectRoot, 'node_modules', '.bin', process.platform === 'win32' ? 'allure.cmd' : 'allure');
+  if (!fs.existsSync(cli)) return 'Allure HTML report not built: allure-commandline is not installed';
+  const java = spawnSync('java', ['-version'], { stdio: 'ignore' });
+  if (java.error || java.status !== 0) return 'Allure HTML report not built: Java is not installed (allure-results/ is complete; run `hsms-conformance report` where Java is)';
+  const r = spawnSync(cli, ['generate', resultsDir, '--clean', '-o', outDir], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) return `Allure HTML report not built: allure generate failed: ${(r.error?.message ?? r.stderr ?? '').trim().split('\n')[0]}`;
+  return null;
+}

@@ -1,0 +1,168 @@
+import type { ClauseVerdict } from '../harness/verdict';
+import type { ComplianceClause, ComplianceReport } from './compliance';
+
+/**
+ * compliance.html and compliance.md: compliance.json for people. The HTML is one self-contained
+ * file (inline CSS, no scripts, no external assets) that prints on A4. Everything that comes from
+ * the IUT, its profile or its traffic is escaped: a hostile IUT cannot inject markup.
+ */
+
+export function htmlEscape(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+/** Only relative links into the report folder are linked; anything else is shown as text. */
+function evidenceHref(file: string): string | null {
+  if (!/^traces\/[A-Za-z0-9._-]+$/.test(file)) return null;
+  return file.split('/').map(encodeURIComponent).join('/');
+}
+
+const COLOURS: Record<ClauseVerdict, string> = {
+  pass: '#1a7f37',
+  warn: '#9a6700',
+  fail: '#cf222e',
+  error: '#8250df',
+  inconclusive: '#bc4c00',
+  'not-applicable': '#57606a',
+  'not-tested': '#8c959f',
+};
+
+function badge(v: ClauseVerdict): string {
+  return `<span class="badge" style="background:${COLOURS[v]}">${htmlEscape(v)}</span>`;
+}
+
+const CSS = `
+@page { size: A4; margin: 14mm 12mm; }
+* { box-sizing: border-box; }
+body { font: 10.5pt/1.4 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: #1f2328; margin: 24px; }
+h1 { font-size: 18pt; margin: 0 0 4px; }
+h2 { font-size: 13pt; margin: 22px 0 8px; border-bottom: 1px solid #d0d7de; padding-bottom: 3px; }
+.sub { color: #57606a; margin: 0 0 14px; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; vertical-align: top; padding: 5px 7px; border-bottom: 1px solid #d8dee4; }
+th { background: #f6f8fa; font-weight: 600; }
+thead { display: table-header-group; }
+tr { break-inside: avoid; page-break-inside: avoid; }
+.meta td:first-child, .profile td:first-child { width: 190px; color: #57606a; white-space: nowrap; }
+.badge { display: inline-block; color: #fff; border-radius: 10px; padding: 1px 8px; font-size: 9pt; font-weight: 600; white-space: nowrap; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+.overall .badge { font-size: 12pt; padding: 3px 12px; }
+.counts span { margin-right: 12px; white-space: nowrap; }
+.clauses th:nth-child(1) { width: 11%; } .clauses th:nth-child(2) { width: 33%; } .clauses th:nth-child(3) { width: 8%; } .clauses th:nth-child(4) { width: 11%; }
+.id { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; white-space: nowrap; font-size: 9.5pt; }
+.title { font-weight: 600; }
+.stmt { color: #57606a; font-size: 9pt; }
+.scn { margin: 2px 0 6px; }
+.why { color: #57606a; font-size: 9pt; white-space: pre-wrap; word-break: break-word; }
+.meas { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 8.5pt; }
+a { color: #0969da; }
+.ev { font-size: 9pt; white-space: nowrap; }
+.baseline td { font-size: 9.5pt; }
+@media print { body { margin: 0; } a { color: inherit; } }
+`;
+
+export function renderComplianceHtml(r: ComplianceReport): string {
+  const out: string[] = [];
+  const e = htmlEscape;
+  out.push('<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">');
+  out.push(`<title>HSMS conformance: ${e(r.iut)}</title>`);
+  out.push(`<style>${CSS}</style>`, '</head>', '<body>');
+  out.push(`<h1>HSMS conformance report</h1>`);
+  out.push(`<p class="sub">${e(r.iut)}</p>`);
+  out.push('<table class="meta">');
+  const meta: Array<[string, string]> = [
+    ['IUT', e(r.iut)],
+    ['Standard', e(r.standard === 'hsms-ss' ? 'SEMI E37 with HSMS-SS (E37.1) rules' : 'SEMI E37 (HSMS generic services)')],
+    ['Harness', e(`${r.harness.name} ${r.harness.version} (Node ${r.harness.node})`)],
+    ['Date', e(`${r.started} to ${r.finished}`)],
+    ['Seed', e(String(r.seed))],
+    ['Overall verdict', `<span class="overall">${badge(r.verdict)}</span>`],
+    ['Clauses', `<span class="counts">${(Object.keys(r.counts) as ClauseVerdict[]).map((k) => `<span>${badge(k)} ${r.counts[k]}</span>`).join(' ')}</span>`],
+  ];
+  for (const [k, v] of meta) out.push(`<tr><td>${k}</td><td>${v}</td></tr>`);
+  out.push('</table>');
+
+  if (r.baseline) {
+    const b = r.baseline;
+    out.push('<h2>Against the known-failure baseline</h2>', `<p class="sub">${e(b.file)}</p>`, '<table class="baseline"><thead><tr><th>status</th><th>entry</th><th>comment</th></tr></thead><tbody>');
+    const rows: Array<[string, { id: string; comment?: string }[]]> = [
+      ['new failure', b.newFailures.map((id) => ({ id }))],
+      ['fixed: stale entry, remove it', b.fixed],
+      ['still failing (known)', b.stillFailing],
+      ['not run', b.notRun],
+    ];
+    for (const [label, list] of rows) for (const x of list) out.push(`<tr><td>${e(label)}</td><td class="id">${e(x.id)}</td><td>${e(x.comment ?? '')}</td></tr>`);
+    out.push('</tbody></table>');
+  }
+
+  out.push('<h2>Capability statement (profile)</h2>', '<table class="profile">');
+  for (const [k, v] of Object.entries(r.profile)) out.push(`<tr><td>${e(k)}</td><td>${e(v)}</td></tr>`);
+  out.push('</table>');
+
+  out.push('<h2>Verdict per clause</h2>');
+  out.push('<table class="clauses"><thead><tr><th>Clause</th><th>Requirement</th><th>Strength</th><th>Verdict</th><th>Scenarios, measurements and reasons</th></tr></thead><tbody>');
+  for (const c of r.clauses) out.push(clauseRow(c));
+  out.push('</tbody></table>');
+  out.push('</body>', '</html>');
+  return out.join('\n') + '\n';
+}
+
+function clauseRow(c: ComplianceClause): string {
+  const e = htmlEscape;
+  const details: string[] = [];
+  if (c.reason) details.push(`<div class="why">${e(c.reason)}</div>`);
+  for (const s of c.scenarios) {
+    const parts = [`<div class="scn">${badge(s.verdict)} ${e(s.name)} <span class="why">(IUT ${e(s.role)})</span>`];
+    if (s.verdict !== 'pass' && s.reason) parts.push(`<div class="why">${e(s.reason)}</div>`);
+    if (s.measurements.length > 0) parts.push(`<div class="meas">${s.measurements.map(e).join('<br>')}</div>`);
+    const href = evidenceHref(s.trace);
+    if (href) {
+      const txt = href.replace(/\.pcap$/, '.txt');
+      parts.push(`<div class="ev">evidence: <a href="${txt}">decoded trace</a> · <a href="${href}">pcap</a></div>`);
+    } else if (s.trace) parts.push(`<div class="ev">evidence: ${e(s.trace)}</div>`);
+    parts.push('</div>');
+    details.push(parts.join(''));
+  }
+  return `<tr id="${e(c.id)}"><td class="id">${e(c.id)}</td><td><div class="title">${e(c.title)}</div><div class="stmt">${e(c.statement)}</div></td><td>${e(c.strength)}</td><td>${badge(c.verdict)}</td><td>${details.join('')}</td></tr>`;
+}
+
+/** Markdown: the same content, for pull requests and wikis. Table cells are escaped. */
+export function renderComplianceMarkdown(r: ComplianceReport): string {
+  const cell = (s: string): string => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, '<br>');
+  const out: string[] = [];
+  out.push(`# HSMS conformance report`, '');
+  out.push(`| | |`, `|---|---|`);
+  out.push(`| IUT | ${cell(r.iut)} |`);
+  out.push(`| Standard | ${cell(r.standard)} |`);
+  out.push(`| Harness | ${cell(`${r.harness.name} ${r.harness.version} (Node ${r.harness.node})`)} |`);
+  out.push(`| Date | ${cell(`${r.started} to ${r.finished}`)} |`);
+  out.push(`| Seed | ${r.seed} |`);
+  out.push(`| Overall verdict | **${r.verdict.toUpperCase()}** |`);
+  out.push(`| Clauses | ${(Object.keys(r.counts) as ClauseVerdict[]).map((k) => `${k} ${r.counts[k]}`).join(', ')} |`, '');
+  if (r.baseline) {
+    const b = r.baseline;
+    out.push(`## Against the known-failure baseline (${cell(b.file)})`, '');
+    out.push(`- new failures: ${b.newFailures.length > 0 ? b.newFailures.map(cell).join(', ') : 'none'}`);
+    out.push(`- fixed (stale entries, remove them): ${b.fixed.length > 0 ? b.fixed.map((x) => cell(x.id)).join(', ') : 'none'}`);
+    out.push(`- still failing (known): ${b.stillFailing.length > 0 ? b.stillFailing.map((x) => cell(x.id)).join(', ') : 'none'}`);
+    out.push(`- not run: ${b.notRun.length > 0 ? b.notRun.map((x) => cell(x.id)).join(', ') : 'none'}`, '');
+  }
+  out.push('## Capability statement (profile)', '', '| key | value |', '|---|---|');
+  for (const [k, v] of Object.entries(r.profile)) out.push(`| ${cell(k)} | ${cell(v)} |`);
+  out.push('', '## Verdict per clause', '', '| Clause | Requirement | Strength | Verdict | Details | Evidence |', '|---|---|---|---|---|---|');
+  for (const c of r.clauses) {
+    const details: string[] = [];
+    if (c.reason) details.push(c.reason);
+    for (const s of c.scenarios) {
+      let d = `${s.verdict}: ${s.name} (IUT ${s.role})`;
+      if (s.verdict !== 'pass' && s.reason) d += ` - ${s.reason}`;
+      if (s.measurements.length > 0) d += ` [${s.measurements.join('; ')}]`;
+      details.push(d);
+    }
+    const evidence = c.scenarios
+      .map((s) => evidenceHref(s.trace))
+      .filter((h): h is string => h !== null)
+      .map((h) => `[txt](${h.replace(/\.pcap$/, '.txt')}) [pcap](${h})`);
+    out.push(`| ${cell(c.id)} | ${cell(c.title)} | ${c.strength} | ${c.verdict} | ${cell(details.join('\n'))} | ${evidence.join('<br>')} |`);
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,59 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { byteChunks, type WireTrace } from '../harness/wire-trace';
+import { buildPcap } from './pcap';
+
+/**
+ * Per-scenario evidence files under `<report-dir>/traces/`: `<slug>.pcap` (Wireshark) and
+ * `<slug>.txt` (the decoded trace). Written by the After hook, where the trace lives.
+ */
+
+export const TRACES_DIR = 'traces';
+
+/** A file-name-safe slug: lower case letters, digits and dashes, at most 100 characters. */
+export function slugify(text: string): string {
+  const s = text
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 100)
+    .replace(/-+$/, '');
+  return s || 'scenario';
+}
+
+export interface EvidenceInput {
+  readonly reportDir: string;
+  /** Feature file, e.g. features/07.2-select.feature. */
+  readonly uri: string;
+  readonly scenario: string;
+  readonly role: string;
+  readonly trace: WireTrace;
+  /** The decoded trace as rendered for reports. */
+  readonly rendered: string;
+  readonly verdict: string;
+  readonly reason: string;
+}
+
+/** Writes the pcap and the decoded trace; returns the pcap and its path relative to the report folder. */
+export function writeEvidence(e: EvidenceInput): { file: string; pcap: Buffer } {
+  const dir = path.join(e.reportDir, TRACES_DIR);
+  fs.mkdirSync(dir, { recursive: true });
+  const base = `${slugify(path.basename(e.uri).replace(/\.feature$/, ''))}--${slugify(e.scenario)}--${slugify(e.role)}`;
+  let slug = base;
+  // Outline rows share a name; a file is never overwritten within a run (the CLI empties traces/ first).
+  for (let n = 2; fs.existsSync(path.join(dir, `${slug}.pcap`)); n++) slug = `${base}-${n}`;
+  const pcap = buildPcap({ chunks: byteChunks(e.trace), endpoints: e.trace.endpoints, origin: e.trace.wallClockOrigin });
+  fs.writeFileSync(path.join(dir, `${slug}.pcap`), pcap);
+  const ports = [...new Set([...e.trace.endpoints.values()].map((p) => p.iutPort).filter((p) => p > 0))];
+  const header = [
+    `# ${e.scenario} (IUT ${e.role})`,
+    `# ${e.uri}`,
+    `# verdict: ${e.verdict}${e.reason ? ` - ${e.reason.split('\n')[0]}` : ''}`,
+    `# started ${new Date(e.trace.wallClockOrigin).toISOString()}; times below are seconds since then`,
+    `# pcap: ${slug}.pcap${ports.length > 0 ? `   tshark -r ${slug}.pcap ${ports.map((p) => `-d tcp.port==${p},hsms`).join(' ')}` : ''}`,
+    '',
+  ];
+  fs.writeFileSync(path.join(dir, `${slug}.txt`), header.join('\n') + (e.rendered || '(no traffic)') + '\n');
+  return { file: `${TRACES_DIR}/${slug}.pcap`, pcap };
+}

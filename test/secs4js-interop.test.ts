@@ -1,0 +1,99 @@
+/**
+ * Certifies a real third-party HSMS implementation, secs4js (npm `secs4js`, a devDependency),
+ * in both roles, exactly as a user's CI would: `hsms-conformance run` with the profiles and
+ * baselines in examples/iuts/secs4js/. The run must exit 0: every failure it finds is a known,
+ * explained deviation in the baseline, and no baseline entry has gone stale. A new finding, a
+ * stale entry, an IUT that cannot be started or a harness error fails the test with the summary.
+ * Everything runs on 127.0.0.1; each run is bounded. Runs from dist/test: the root is two levels up.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+const CLI = path.join(ROOT, 'bin', 'hsms-conformance.js');
+const IUT_DIR = path.join(ROOT, 'examples', 'iuts', 'secs4js');
+/** Upper bound for one role's whole run (a normal run takes one to two minutes). */
+const RUN_LIMIT_MS = 6 * 60_000;
+
+interface RunResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly timedOut: boolean;
+  readonly ms: number;
+}
+
+/** Runs the suite in its own process group, killed as a whole if it outlives the limit. */
+function runSuite(args: readonly string[]): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    let timedOut = false;
+    const killer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }, RUN_LIMIT_MS);
+    child.on('close', (code, signal) => {
+      clearTimeout(killer);
+      resolve({ code, signal, stdout, stderr, timedOut, ms: performance.now() - started });
+    });
+  });
+}
+
+/** The part of the output worth reading when the run did not pass: the summary and the baseline comparison. */
+function summaryOf(r: RunResult): string {
+  const at = r.stdout.indexOf('\nIUT: ');
+  const summary = at >= 0 ? r.stdout.slice(at + 1) : r.stdout.slice(-6000);
+  return `${summary}\n--- stderr (tail) ---\n${r.stderr.slice(-3000)}`;
+}
+
+describe('secs4js certified against its baselines (examples/iuts/secs4js)', () => {
+  test('secs4js is installed (devDependency)', () => {
+    assert.ok(existsSync(path.join(ROOT, 'node_modules', 'secs4js', 'package.json')), 'node_modules/secs4js is missing: run npm ci (secs4js is a devDependency)');
+  });
+
+  for (const role of ['passive', 'active'] as const) {
+    test(`secs4js as ${role === 'active' ? 'an' : 'a'} ${role} HSMS-SS IUT: no new findings, no stale baseline entries`, { timeout: RUN_LIMIT_MS + 30_000 }, async (t) => {
+      const reportDir = mkdtempSync(path.join(tmpdir(), `secs4js-${role}-`));
+      try {
+        const r = await runSuite([
+          'run',
+          '--profile', path.join(IUT_DIR, `${role}.yaml`),
+          '--baseline', path.join(IUT_DIR, `baseline-${role}.txt`),
+          '--report-dir', reportDir,
+          '--seed', '1',
+          // The fuzz feature is left out for now: its set-up (src/fuzz/live-properties.ts
+          // LiveTarget.open) reaches NOT SELECTED on an HSMS-SS passive IUT through Select then
+          // Separate.req and expects the connection to survive; secs4js closes it on Separate,
+          // which HSMS-SS allows, so every fuzz scenario ends inconclusive at its preflight.
+          // Remove this narrowing (and baseline what fuzzing finds) once that is fixed.
+          '--tags', 'not @fuzz',
+        ]);
+        const summary = summaryOf(r);
+        assert.ok(!r.timedOut, `the ${role} run did not finish within ${RUN_LIMIT_MS / 1000} s\n${summary}`);
+        assert.equal(r.code, 0, `hsms-conformance exited ${r.code}${r.signal ? ` (${r.signal})` : ''} for secs4js ${role} after ${(r.ms / 1000).toFixed(1)} s: new findings or stale baseline entries\n${summary}`);
+        // The baseline was applied and found every entry still failing (no entry silently unused).
+        assert.match(r.stdout, /baseline .*: new 0 {2}fixed \(stale\) 0/, `the run did not report a clean baseline comparison\n${summary}`);
+        const report = JSON.parse(readFileSync(path.join(reportDir, 'compliance.json'), 'utf8')) as { iut: string; clauses: unknown[] };
+        assert.match(report.iut, /secs4js/);
+        assert.ok(report.clauses.length > 0, 'compliance.json lists no clauses');
+        t.diagnostic(`secs4js ${role}: exit 0 in ${(r.ms / 1000).toFixed(1)} s`);
+      } finally {
+        rmSync(reportDir, { recursive: true, force: true });
+      }
+    });
+  }
+});
