@@ -1,5 +1,4 @@
 import { embeddedConfig } from '../src/harness/iut-config';
-import { unavoidableWaitTotalMs } from '../src/harness/scenario-context';
 import { runSuite, type ScenarioResult } from '../src/harness/suite-runner';
 import { fmtRatio, type Row } from './util';
 
@@ -33,19 +32,13 @@ export async function benchSuite(seed: number): Promise<SuiteFigures> {
   const wallStart = performance.now();
   for (const role of ['passive', 'active'] as const) {
     const start = performance.now();
-    const waitStart = unavoidableWaitTotalMs();
-    let lastWait = waitStart;
     const { results } = await runSuite({
       iut: embeddedConfig(role, 'e37'),
       seed,
       fuzzRuns: 100,
-      onScenario: (r: ScenarioResult) => {
-        const now = unavoidableWaitTotalMs();
-        spans.push({ name: r.name, role: r.role, durationMs: r.durationMs, waitMs: now - lastWait });
-        lastWait = now;
-      },
+      onScenario: (r: ScenarioResult) => spans.push({ name: r.name, role: r.role, durationMs: r.durationMs, waitMs: r.unavoidableWaitMs }),
     });
-    roles.push({ role, wallMs: performance.now() - start, waitMs: unavoidableWaitTotalMs() - waitStart, scenarios: results.length });
+    roles.push({ role, wallMs: performance.now() - start, waitMs: results.reduce((a, r) => a + r.unavoidableWaitMs, 0), scenarios: results.length });
   }
   const wallMs = performance.now() - wallStart;
   const waitMs = roles.reduce((a, r) => a + r.waitMs, 0);

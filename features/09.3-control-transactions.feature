@@ -62,7 +62,7 @@ Feature: Control transactions (E37 9.3)
     Given <connection>
     When the tester sends <message> carrying message text
     Then the IUT does not answer it as valid and closes the connection
-    And the IUT still accepts a new connection and selects
+    And the IUT still accepts and answers a new connection
 
     Examples:
       | message      | connection                              |

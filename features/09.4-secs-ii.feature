@@ -31,12 +31,6 @@ Feature: SECS-II considerations (E37 9.4)
       | 0x8000     |
       | 0xFFFE     |
 
-  @E37-9.4.1 @SHOULD
-  Scenario: A primary without the W-bit draws no reply
-    Given a selected connection to the IUT
-    When the tester sends S5F1
-    Then the IUT sends no reply to the primary without the W-bit
-
   @E37-9.4.1 @MUST @needs-control
   Scenario: The IUT's reply uses the tester's system bytes while its own primary is open
     Given a selected connection to the IUT

@@ -1,4 +1,5 @@
 import { Given, Then, When } from '@cucumber/cucumber';
+import { expectNotSelected } from '../src/harness/procedure-checks';
 import { step } from './step';
 
 Given('a connection to the IUT that is not selected', step(async (ctx) => {
@@ -27,8 +28,7 @@ Then('the IUT is selected', step(async (ctx) => {
 }));
 
 Then('the IUT is not selected', step(async (ctx) => {
-  const state = await ctx.probeSelected();
-  if (state !== 'not-selected') ctx.fail('the IUT answered a data message: it is still SELECTED');
+  await expectNotSelected(ctx);
 }));
 
 Then('the IUT still answers Linktest.req', step(async (ctx) => {

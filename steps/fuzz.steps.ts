@@ -31,6 +31,7 @@ When('the tester fuzzes the {word} property for clause {word}', function (this: 
     const p = property as PropertyName;
     const report = await runLiveProperty(new LiveTarget(c.iut), { property: p, runs: runsFor(p, fuzzRuns), seed, clauses: [clause] });
     reports.set(c, { report, clause });
+    c.trace.blockedMs += report.blockedMs ?? 0;
     c.recorder.measure(`fuzz ${p}: ${report.casesRun} cases, seed ${seed}, case sequence ${report.caseDigest}`);
   }).call(this);
 });

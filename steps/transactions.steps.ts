@@ -62,7 +62,7 @@ Then('the IUT does not answer it as valid and closes the connection', step(async
   await tx.expectControlTextRefused(ctx);
 }));
 
-Then('the IUT still accepts a new connection and selects', step(async (ctx) => {
+Then('the IUT still accepts and answers a new connection', step(async (ctx) => {
   await tx.expectNewSession(ctx);
 }));
 

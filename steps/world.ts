@@ -1,11 +1,11 @@
-import { After, AfterAll, Before, BeforeStep, setDefaultTimeout, setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
+import { After, AfterAll, Before, BeforeAll, BeforeStep, setDefaultTimeout, setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
 import { IutSession } from '../src/harness/iut';
 import type { IutConfig } from '../src/harness/iut-config';
 import { applicability } from '../src/harness/applicability';
 import { ScenarioContext } from '../src/harness/scenario-context';
 import { allureScenarioMessage, ALLURE_DIRECT_HOOK, ALLURE_MESSAGE_TYPE } from '../src/report/allure';
 import { writeEvidence } from '../src/report/evidence';
-import { IutUnreachable, VERDICT_MEDIA_TYPE, VerdictSignal, type VerdictRecord } from '../src/harness/verdict';
+import { INTERRUPTED, IutUnreachable, VERDICT_MEDIA_TYPE, VerdictSignal, type VerdictRecord } from '../src/harness/verdict';
 
 /** World parameters the runner passes (plain JSON). */
 export interface SuiteParameters {
@@ -21,6 +21,23 @@ setDefaultTimeout(180_000);
 
 let session: IutSession | null = null;
 let sessionKey = '';
+
+let interrupted = false;
+
+/**
+ * Ctrl-C ends the run cleanly: the scenario under way finishes (its waits are bounded), the rest
+ * are reported as not run, the IUT is stopped and the reports are written. A second Ctrl-C
+ * leaves at once (a launched IUT is still killed, see IutProcess).
+ */
+function onInterrupt(): void {
+  if (interrupted) process.exit(130);
+  interrupted = true;
+  process.stderr.write('\nhsms-conformance: interrupted; finishing the current scenario, then writing the reports (Ctrl-C again to quit now)\n');
+}
+
+BeforeAll(function () {
+  process.on('SIGINT', onInterrupt);
+});
 
 function iutSession(config: IutConfig): IutSession {
   const key = JSON.stringify(config);
@@ -49,6 +66,10 @@ setWorldConstructor(HsmsWorld);
 Before(async function (this: HsmsWorld, { pickle }) {
   const iut = iutSession(this.parameters.iut);
   this.ctx = new ScenarioContext(iut);
+  if (interrupted) {
+    this.ctx.recorder.add('inconclusive', INTERRUPTED);
+    return 'skipped';
+  }
   const tags = pickle.tags.map((t) => t.name);
   const notApplicable = applicability(tags, this.parameters.iut);
   if (notApplicable) {
@@ -115,6 +136,7 @@ After(async function (this: HsmsWorld, { pickle }) {
     measurements: ctx.recorder.measurements,
     unreachable: ctx.recorder.unreachable,
     trace: rendered,
+    unavoidableWaitMs: ctx.unavoidableWaitMs,
     ...(evidence ? { traceFile: evidence.file } : {}),
   };
   this.attach(JSON.stringify(record), VERDICT_MEDIA_TYPE);
@@ -122,6 +144,7 @@ After(async function (this: HsmsWorld, { pickle }) {
 });
 
 AfterAll(async function () {
+  process.removeListener('SIGINT', onInterrupt);
   await session?.shutdown();
   session = null;
 });

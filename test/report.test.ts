@@ -59,7 +59,7 @@ test('compliance.md: one row per clause, cells escaped', () => {
 test('junit.xml: failures carry the expected and observed values and stay well-formed', () => {
   const r: ScenarioResult = {
     id: 'f:s', name: 'select', feature: 'Select', uri: 'features/x.feature', tags: [], clauses: ['E37-7.2'], strength: 'MUST', role: 'passive',
-    verdict: 'fail', reason: `expected Select.rsp status 0, observed status 3 ${HOSTILE} \u0001`, measurements: [], unreachable: false, trace: 'a < b', traceFile: '', durationMs: 5,
+    verdict: 'fail', reason: `expected Select.rsp status 0, observed status 3 ${HOSTILE} \u0001`, measurements: [], unreachable: false, trace: 'a < b', traceFile: '', unavoidableWaitMs: 0, durationMs: 5,
   };
   const xml = buildJunit([r], 'suite');
   assert.match(xml, /<failure message="expected Select\.rsp status 0, observed status 3 &lt;script&gt;/);

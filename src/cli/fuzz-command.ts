@@ -1,6 +1,6 @@
-import { embeddedConfig, type IutConfig } from '../harness/iut-config';
+import { configFromProfile, embeddedConfig, type IutConfig } from '../harness/iut-config';
 import { IutSession } from '../harness/iut';
-import { describeProfile, loadProfile, ProfileError, type IutProfile } from '../harness/profile';
+import { loadProfile, ProfileError } from '../harness/profile';
 import { VerdictSignal } from '../harness/verdict';
 import { parseFaults } from '../peer/faults';
 import { LiveTarget, PROPERTY_NAMES, preflight, runLiveProperty, type LiveFuzzReport, type PropertyName } from '../fuzz/live-properties';
@@ -97,27 +97,6 @@ export async function runFuzzCommand(argv: string[], io: Output = STD): Promise<
   }
   io.out(found ? 'result: FINDING\n' : 'result: nothing found\n');
   return found ? 1 : 0;
-}
-
-/**
- * Same as configFromProfile in hsms-conformance.ts; that module runs its main() when imported,
- * so it cannot be imported from here (move both to a shared module when wiring).
- */
-function configFromProfile(p: IutProfile): IutConfig {
-  return {
-    name: p.name,
-    role: p.role,
-    host: p.host,
-    port: p.port,
-    sessionId: p.sessionId,
-    standard: p.standard,
-    timers: p.timers,
-    tolerance: p.tolerance,
-    capabilities: { multipleConnections: p.capabilities.multipleConnections, refusal: p.capabilities.refusal ?? null, maxMessageLength: p.capabilities.maxMessageLength },
-    control: p.control,
-    launch: p.launch ? { command: p.launch.command, env: p.launch.env, restart: p.launch.restart, cwd: p.launch.cwd ?? null, readyTimeout: p.launch.readyTimeout } : null,
-    profileSummary: describeProfile(p),
-  };
 }
 
 function parseArgsSafe(argv: string[], io: Output): ReturnType<typeof parseArgs> | number {

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { embeddedConfig, type IutConfig } from '../harness/iut-config';
-import { loadProfile, describeProfile, ProfileError, type IutProfile } from '../harness/profile';
+import { configFromProfile, embeddedConfig, type IutConfig } from '../harness/iut-config';
+import { loadProfile, ProfileError } from '../harness/profile';
 import { projectRoot, runSuite, type ScenarioResult } from '../harness/suite-runner';
-import { isFailing } from '../harness/verdict';
+import { INTERRUPTED, isFailing } from '../harness/verdict';
 import { buildCompliance, type ComplianceReport } from '../report/compliance';
 import { buildJunit } from '../report/junit';
 import { finalizeAllureResults, generateAllureReport, writeAllureExtras } from '../report/allure';
@@ -11,11 +11,13 @@ import { BaselineError, compareBaseline, describeBaseline, isCovered, parseBasel
 import { renderComplianceHtml, renderComplianceMarkdown } from '../report/compliance-html';
 import { TRACES_DIR } from '../report/evidence';
 import { choiceOption, numberOption, parseArgs, UsageError } from './args';
+import { runFuzzCommand } from './fuzz-command';
 
 const USAGE = `usage: hsms-conformance [run] [--profile FILE] [--tags EXPR] [--report-dir reports]
                         [--seed N] [--fuzz-runs N] [--strict] [--standard e37|hsms-ss]
                         [--baseline FILE]
        hsms-conformance report [--report-dir reports]
+       hsms-conformance fuzz [--profile FILE] [--runs N] [--seed S] [--replay TOKEN]
   Without --profile the embedded reference peer is certified, as a passive and as an active IUT
   (--standard chooses which rules it follows). --baseline names known failures (one clause id or
   'scenario: NAME' per line, each with a '# why' comment): they do not fail the run, a known
@@ -107,23 +109,6 @@ function parseRunOptions(argv: readonly string[]): RunOptions | 'help' {
   };
 }
 
-export function configFromProfile(p: IutProfile): IutConfig {
-  return {
-    name: p.name,
-    role: p.role,
-    host: p.host,
-    port: p.port,
-    sessionId: p.sessionId,
-    standard: p.standard,
-    timers: p.timers,
-    tolerance: p.tolerance,
-    capabilities: { multipleConnections: p.capabilities.multipleConnections, refusal: p.capabilities.refusal ?? null, maxMessageLength: p.capabilities.maxMessageLength },
-    control: p.control,
-    launch: p.launch ? { command: p.launch.command, env: p.launch.env, restart: p.launch.restart, cwd: p.launch.cwd ?? null, readyTimeout: p.launch.readyTimeout } : null,
-    profileSummary: describeProfile(p),
-  };
-}
-
 function harnessVersion(): string {
   const pkg = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
@@ -176,6 +161,7 @@ async function run(o: RunOptions): Promise<number> {
   const started = new Date();
   const results: ScenarioResult[] = [];
   for (const [i, iut] of configs.entries()) {
+    if (results.some((r) => r.reason === INTERRUPTED)) break;
     const messagesFile = path.join(o.reportDir, configs.length > 1 ? `cucumber-${iut.role}.ndjson` : 'cucumber.ndjson');
     const { results: rs } = await runSuite({
       iut,
@@ -190,6 +176,9 @@ async function run(o: RunOptions): Promise<number> {
     });
     results.push(...rs);
     if (configs.length > 1 && i === configs.length - 1) mergeMessageFiles(configs.map((c) => path.join(o.reportDir, `cucumber-${c.role}.ndjson`)), path.join(o.reportDir, 'cucumber.ndjson'));
+  }
+  if (configs.length > 1 && !fs.existsSync(path.join(o.reportDir, 'cucumber.ndjson'))) {
+    mergeMessageFiles(configs.map((c) => path.join(o.reportDir, `cucumber-${c.role}.ndjson`)), path.join(o.reportDir, 'cucumber.ndjson'));
   }
   const finished = new Date();
   const first = configs[0]!;
@@ -210,19 +199,32 @@ async function run(o: RunOptions): Promise<number> {
   finalizeAllureResults(allureResults);
   writeAllureExtras(allureResults, allureEnvironment(report, first));
   const notice = writeHumanReports(o.reportDir, report);
+  const code = exitCode(results, o, baseline?.failsRun ?? null);
   process.stdout.write(summary(report, results, o.strict) + '\n');
-  if (baseline) process.stdout.write(describeBaseline(baseline) + '\n');
+  if (baseline) {
+    process.stdout.write(describeBaseline(baseline) + '\n');
+    if (code === 0 && report.verdict !== 'pass') process.stdout.write('every finding is a known one in the baseline: the run passes\n');
+  }
   if (notice) process.stdout.write(`hsms-conformance: ${notice}\n`);
   process.stdout.write(`reports written to ${o.reportDir}\n`);
+  if (code === EXIT_INTERRUPTED) process.stdout.write('hsms-conformance: the run was interrupted; the reports cover the scenarios that finished\n');
+  return code;
+}
+
+/** Exit code 130, as shells report SIGINT: an extension of CONTRACTS.md section 2's codes. */
+const EXIT_INTERRUPTED = 130;
+
+/** CONTRACTS.md section 2: 0 pass (or only baselined failures), 1 failure, 3 unreachable or harness error. */
+function exitCode(results: readonly ScenarioResult[], o: RunOptions, baselineFails: boolean | null): number {
+  if (results.some((r) => r.reason === INTERRUPTED)) return EXIT_INTERRUPTED;
   if (results.some((r) => r.unreachable)) return 3;
-  if (o.baseline) {
-    const known = o.baseline;
+  const known = o.baseline;
+  if (known) {
     if (results.some((r) => r.verdict === 'error' && !isCovered(known, r))) return 3;
-    return baseline?.failsRun ? 1 : 0;
+    return baselineFails ? 1 : 0;
   }
   if (results.some((r) => r.verdict === 'error')) return 3;
-  if (results.some((r) => isFailing(r.verdict, o.strict))) return 1;
-  return 0;
+  return results.some((r) => isFailing(r.verdict, o.strict)) ? 1 : 0;
 }
 
 /** Allure's Environment widget: what was tested, with what, under which parameters. */
@@ -279,6 +281,7 @@ function mergeMessageFiles(parts: readonly string[], target: string): void {
 }
 
 async function main(): Promise<number> {
+  if (process.argv[2] === 'fuzz') return runFuzzCommand(process.argv.slice(3));
   let command: Command;
   try {
     command = parseCommand(process.argv.slice(2));

@@ -61,6 +61,7 @@ class SendCommand implements fc.AsyncCommand<Model, Real> {
     let findings = j.findings;
     if (findings.some((f) => f.clause === 'E37-7.3') && m.leftBy && r.conn.isOpen) {
       // Probe: did the IUT stay SELECTED (the earlier procedure's fault) or answer data in NOT SELECTED?
+      r.conn.drain();
       const probe = msg.selectReq(this.t.controlSessionId, (r.nextSys = (r.nextSys + 1) >>> 0));
       r.conn.send(probe, 'probe: is the IUT still SELECTED?');
       const p = await r.conn.expect((f) => (f.header.sType === SType.SelectRsp ? f : undefined), this.t.responseWait);
@@ -117,7 +118,6 @@ export async function runModelProperty(t: LiveTarget, o: LiveFuzzOptions): Promi
       await fc.asyncModelRun(() => ({ model: { state: 'NOT_SELECTED' as ModelState, leftBy: null, done: false }, real }), cmds);
     } catch (err) {
       last = real;
-      if (process.env.FUZZ_DEBUG) process.stderr.write(`model failure: ${String(err)}\n`);
       throw err;
     } finally {
       opened.conn.destroy();

@@ -1,4 +1,5 @@
 import type { ConnectMode, RefusalOption, Standard, TimerSeconds } from '../peer/parameters';
+import { describeProfile, type IutProfile } from './profile';
 
 /**
  * What the suite knows about the IUT for one run: the capability statement and the test
@@ -68,5 +69,23 @@ export function embeddedConfig(role: 'passive' | 'active', standard: Standard, f
       'capabilities.maxMessageLength': String(1024 * 1024),
       control: 'embedded',
     },
+  };
+}
+
+/** The run's view of a user's profile (CONTRACTS.md section 3). */
+export function configFromProfile(p: IutProfile): IutConfig {
+  return {
+    name: p.name,
+    role: p.role,
+    host: p.host,
+    port: p.port,
+    sessionId: p.sessionId,
+    standard: p.standard,
+    timers: p.timers,
+    tolerance: p.tolerance,
+    capabilities: { multipleConnections: p.capabilities.multipleConnections, refusal: p.capabilities.refusal ?? null, maxMessageLength: p.capabilities.maxMessageLength },
+    control: p.control,
+    launch: p.launch ? { command: p.launch.command, env: p.launch.env, restart: p.launch.restart, cwd: p.launch.cwd ?? null, readyTimeout: p.launch.readyTimeout } : null,
+    profileSummary: describeProfile(p),
   };
 }

@@ -52,13 +52,17 @@ export class IutProcess {
       detached: true,
     });
     this.child = child;
+    // Whatever ends the harness, the IUT's process group must not outlive it.
+    process.on('exit', this.killOnExit);
     this.exitPromise = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         this.exited = signal ? `killed by ${signal}` : `exited with code ${code}`;
+        process.removeListener('exit', this.killOnExit);
         resolve();
       });
       child.once('error', (err) => {
         this.exited = `could not start: ${err.message}`;
+        process.removeListener('exit', this.killOnExit);
         resolve();
       });
     });
@@ -90,6 +94,10 @@ export class IutProcess {
     child.stderr?.destroy();
     child.stdin?.destroy();
   }
+
+  private readonly killOnExit = (): void => {
+    if (!this.exited) this.signal('SIGKILL');
+  };
 
   private signal(sig: NodeJS.Signals): void {
     const pid = this.child?.pid;

@@ -238,15 +238,20 @@ export class IutSession {
     const c = this.config;
     const port = this.entity?.port ?? c.port;
     const readyMs = this.justStarted && c.launch ? c.launch.readyTimeout * 1000 : 0;
-    const deadline = performance.now() + Math.max(readyMs, 0);
+    // A passive entity may take a moment to listen again after a connection ends. The tester
+    // retries as an active entity would: for T5 (E37-9.2.1) plus the tolerance, or for the
+    // launched IUT's ready time after a start.
+    const { t5, tolerance } = this.timersMs;
+    const deadline = performance.now() + Math.max(readyMs, t5 + tolerance);
+    const pause = readyMs > 0 ? 50 : Math.max(50, t5 / 4);
     for (;;) {
       try {
         return await TesterConnection.connect(c.host, port, trace, name, timeoutMs);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ECONNREFUSED' && performance.now() < deadline) {
+        if ((code === 'ECONNREFUSED' || code === 'ECONNRESET') && performance.now() < deadline) {
           if (this.process && !this.process.running) throw new IutUnreachable(`the launched IUT exited before it listened: ${this.process.exitDescription}`);
-          await delay(50);
+          await delay(pause);
           continue;
         }
         throw new IutUnreachable(`cannot connect to the IUT at ${c.host}:${port}: ${(err as Error).message}`);

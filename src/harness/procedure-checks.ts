@@ -155,6 +155,17 @@ export async function probeSessionState(ctx: ScenarioContext): Promise<'selected
   throw new Inconclusive(`the IUT answered the data probe, but a Select.req then drew ${what}: the session state cannot be told (data outside SELECTED is judged under E37-7.3)`);
 }
 
+/**
+ * The IUT is NOT SELECTED: data draws a Reject. A close also ends any session. A data reply is
+ * confirmed with Select.req before it counts as SELECTED (status 1), since an IUT that answers
+ * data outside SELECTED breaks E37-7.3, not the clause under test.
+ */
+export async function expectNotSelected(ctx: ScenarioContext): Promise<void> {
+  const state = await probeSessionState(ctx);
+  if (state === 'selected') throw new Failure('the IUT is still SELECTED: it answered a data message and Select.req with status 1 (Communication Already Active)');
+  if (state === 'closed') ctx.recorder.measure('the IUT closed the connection, which ends any session');
+}
+
 /** The IUT has left SELECTED: data draws Reject reason 4, or it has closed the connection. */
 export async function expectSessionEnded(ctx: ScenarioContext, clause: string): Promise<void> {
   const state = await probeSessionState(ctx);
@@ -331,7 +342,10 @@ export async function expectSelectThenReply(ctx: ScenarioContext): Promise<void>
   const f = r.frame.frame;
   ctx.lastReceived = f;
   if (f.header.sType === SType.RejectReq) throw new Failure(`the data message behind the Select.req drew ${describeFrame(f)}: it was processed before the Select.req or as if NOT SELECTED`);
-  if (f.header.sType !== SType.Data || isPrimary(f.header)) throw new Failure(`expected the reply to the data message, got ${describeFrame(f)}`);
+  // A data answer with the primary's system bytes is its reply even with a wrong function (E37-9.4.1 judges that).
+  if (f.header.sType !== SType.Data || (isPrimary(f.header) && f.header.systemBytes !== primary.header.systemBytes)) {
+    throw new Failure(`expected the reply to the data message, got ${describeFrame(f)}`);
+  }
 }
 
 /** E37-8.1.2: every Linktest.req sent in one segment drew its own Linktest.rsp. */

@@ -21,17 +21,6 @@ export interface RejectCheck {
   readonly reasons: readonly number[];
 }
 
-/**
- * Process-wide total of `ScenarioContext.unavoidableWaitMs`, kept on globalThis so that every copy
- * of this module adds to the same figure (cucumber loads the steps through ts-node, bench/ loads
- * dist/). bench/ divides the suite's wall time by it (suite efficiency).
- */
-const UNAVOIDABLE_WAIT_TOTAL = Symbol.for('hsms-conformance.unavoidableWaitMs');
-
-export function unavoidableWaitTotalMs(): number {
-  return (globalThis as unknown as Record<symbol, number | undefined>)[UNAVOIDABLE_WAIT_TOTAL] ?? 0;
-}
-
 export class ScenarioContext {
   readonly trace = new WireTrace();
   readonly recorder = new ScenarioRecorder();
@@ -40,8 +29,6 @@ export class ScenarioContext {
   private readonly lastSent = new Map<ConnName, Frame>();
   /** The last frame the IUT sent that a step consumed. */
   lastReceived: Frame | null = null;
-  /** Time spent in waits the scenario cannot end before, whatever the harness's speed (see `unavoidableWait`). */
-  unavoidableWaitMs = 0;
 
   constructor(readonly iut: IutSession) {}
 
@@ -117,6 +104,12 @@ export class ScenarioContext {
       if (r.value.header.byte3 !== 0) throw new Inconclusive(`the IUT refused Select.req with status ${r.value.header.byte3}`);
     } else {
       await this.answerIutSelect(c, 0);
+      // The IUT may not have read the Select.rsp yet; one Linktest round trip proves it has, so a
+      // procedure the scenario asks of it next runs in SELECTED.
+      const probe = this.build('Linktest.req', name);
+      c.send(probe, 'confirms the IUT has read the Select.rsp');
+      const r = await c.expect((f) => (f.header.sType === SType.LinktestRsp && f.header.systemBytes === probe.header.systemBytes ? f : undefined), this.responseWait);
+      if (r.kind !== 'frame') throw new Inconclusive(`after the select the IUT did not answer Linktest.req: ${this.describeNoFrame(r, 'Linktest.rsp')}`);
     }
     c.autoAnswer.primaries = true;
     return c;
@@ -246,7 +239,7 @@ export class ScenarioContext {
 
   /** Expects nothing from the IUT within `ms`: no frame and no close. */
   async expectSilence(ms: number, name: ConnName = 'main', allowClose = false): Promise<'silent' | 'closed'> {
-    const r = await this.unavoidableWait(ms, this.conn(name).next(ms));
+    const r = await this.conn(name).next(ms);
     if (r.kind === 'frame') throw new Failure(`expected no message, the IUT sent ${describeFrame(r.frame.frame)}`);
     if (r.kind === 'closed') {
       if (allowClose) return 'closed';
@@ -364,7 +357,7 @@ export class ScenarioContext {
    */
   async expectCloseByTimer(timer: string, fromMs: number, expectedMs: number, name: ConnName = 'main'): Promise<void> {
     const tol = this.ms.tolerance;
-    const closedAt = await this.unavoidableWait(fromMs + expectedMs - this.trace.elapsed(), this.waitClose(fromMs + expectedMs + tol - this.trace.elapsed(), name));
+    const closedAt = await this.waitClose(fromMs + expectedMs + tol - this.trace.elapsed(), name);
     const window = `[${((expectedMs - tol) / 1000).toFixed(3)} s, ${((expectedMs + tol) / 1000).toFixed(3)} s]`;
     if (closedAt === null) {
       throw new Failure(`${timer}: the IUT had not closed the connection ${((expectedMs + tol) / 1000).toFixed(3)} s after the start (allowed window ${window})`);
@@ -374,9 +367,26 @@ export class ScenarioContext {
     if (measured < expectedMs - tol) throw new Failure(`${timer}: the IUT closed after ${(measured / 1000).toFixed(3)} s, before the allowed window ${window}`);
   }
 
+  /**
+   * Waits up to `ms` with a keep-alive Linktest every half T8, so a SELECTED connection is never
+   * idle while a scenario waits on another timer. Returns when the IUT closed, or null.
+   */
+  async waitWithTraffic(ms: number, name: ConnName = 'main'): Promise<number | null> {
+    const c = this.conn(name);
+    const until = this.trace.elapsed() + ms;
+    const step = Math.max(10, this.ms.t8 / 2);
+    for (;;) {
+      const left = until - this.trace.elapsed();
+      if (left <= 0) return null;
+      const closed = await c.waitClosed(Math.min(step, left));
+      if (closed) return closed.at;
+      if (until - this.trace.elapsed() > 0) c.sendKeepAlive();
+    }
+  }
+
   /** Waits `ms` while the connection must stay open and send nothing but legal unrelated traffic. */
   async expectStaysOpen(ms: number, name: ConnName = 'main'): Promise<void> {
-    const closedAt = await this.unavoidableWait(ms, this.waitClose(ms, name));
+    const closedAt = await this.waitClose(ms, name);
     if (closedAt !== null) throw new Failure(`the IUT closed the connection after ${(closedAt / 1000).toFixed(3)} s although it had to stay open`);
   }
 
@@ -393,25 +403,18 @@ export class ScenarioContext {
     return wBit(h);
   }
 
-  delay(ms: number): Promise<void> {
-    return this.unavoidableWait(ms, delay(ms));
+  /** A pause the scenario needs (timer scenarios); counted as unavoidable waiting. */
+  async delay(ms: number): Promise<void> {
+    await delay(ms);
+    this.trace.blockedMs += Math.max(0, ms);
   }
 
   /**
-   * Awaits `wait`, a period the scenario cannot end before: a timer of the IUT due in `ms` (a
-   * close the verdict waits for) or a time the tester must let pass (silence, staying open, an
-   * explicit delay). The part actually spent, at most `ms`, counts into `unavoidableWaitMs`.
-   * Step helpers that wait on a timer by other means should wrap that wait in this.
+   * Time the scenario spent in waits it cannot end sooner, whatever the harness's speed: waits on
+   * the IUT that ended in silence or in a close (a timer of the IUT, a required quiet period) and
+   * explicit pauses. Waits that a frame ended are the IUT's response time, not counted.
    */
-  async unavoidableWait<T>(ms: number, wait: Promise<T>): Promise<T> {
-    const start = performance.now();
-    try {
-      return await wait;
-    } finally {
-      const spent = Math.min(Math.max(0, ms), performance.now() - start);
-      this.unavoidableWaitMs += spent;
-      const g = globalThis as unknown as Record<symbol, number | undefined>;
-      g[UNAVOIDABLE_WAIT_TOTAL] = (g[UNAVOIDABLE_WAIT_TOTAL] ?? 0) + spent;
-    }
+  get unavoidableWaitMs(): number {
+    return this.trace.blockedMs;
   }
 }

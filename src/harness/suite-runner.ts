@@ -29,6 +29,8 @@ export interface ScenarioResult {
   readonly trace: string;
   /** The scenario's pcap relative to the report folder ('traces/<slug>.pcap'), '' when none was written. */
   readonly traceFile: string;
+  /** Time spent in waits the scenario cannot avoid (the suite-efficiency benchmark sums these). */
+  readonly unavoidableWaitMs: number;
   readonly durationMs: number;
 }
 
@@ -167,6 +169,7 @@ class ResultCollector {
       unreachable: record?.unreachable ?? false,
       trace: record?.trace ?? '',
       traceFile: record?.traceFile ?? '',
+      unavoidableWaitMs: record?.unavoidableWaitMs ?? 0,
       durationMs: performance.now() - s.at,
     };
     this.results.push(result);

@@ -62,6 +62,8 @@ export class TesterConnection {
   framingError: FramingError | null = null;
   /** Frames the IUT sent that were never examined because it sent too many. */
   floodDropped = 0;
+  /** System bytes of the tester's keep-alive Linktest.req; their responses are consumed on the side. */
+  private readonly keepAlives = new Set<number>();
   readonly openedAt: number;
 
   private constructor(
@@ -154,12 +156,26 @@ export class TesterConnection {
   async sendSlowly(bytes: Buffer, pieceSize: number, gapMs: number, label: string): Promise<void> {
     this.trace.event(this.name, `tester sends ${label} in ${Math.ceil(bytes.length / pieceSize)} pieces ${gapMs} ms apart`);
     for (let i = 0; i < bytes.length && this.isOpen; i += pieceSize) {
-      if (i > 0) await delay(gapMs);
+      if (i > 0) {
+        await delay(gapMs);
+        this.trace.blockedMs += gapMs;
+      }
       if (!this.isOpen) break;
       const piece = bytes.subarray(i, i + pieceSize);
       this.trace.bytes(this.name, 'out', piece);
       this.socket.write(piece);
     }
+  }
+
+  /**
+   * Sends a Linktest.req whose response is consumed on the side: traffic that keeps a SELECTED
+   * connection from being idle while a scenario waits on some other timer (E37-9.2.3 judges idle
+   * handling on its own).
+   */
+  sendKeepAlive(): void {
+    const sys = this.allocateSystemBytes();
+    this.keepAlives.add(sys);
+    this.send(msg.linktestReq(sys), 'keep-alive');
   }
 
   /** Closes from the tester's side (FIN). */
@@ -181,6 +197,14 @@ export class TesterConnection {
    * it does not accept stay queued for later expectations. Ends early when the IUT closes.
    */
   async expect<T>(match: (f: Frame) => T | undefined, timeoutMs: number): Promise<Expectation<T>> {
+    const started = this.trace.elapsed();
+    const r = await this.expectFrame(match, timeoutMs);
+    // Waiting that ended in silence or a close is time the IUT's behaviour imposed (suite efficiency).
+    if (r.kind !== 'frame') this.trace.blockedMs += this.trace.elapsed() - started;
+    return r;
+  }
+
+  private async expectFrame<T>(match: (f: Frame) => T | undefined, timeoutMs: number): Promise<Expectation<T>> {
     const deadline = this.trace.elapsed() + timeoutMs;
     for (;;) {
       for (let i = 0; i < this.queue.length; i++) {
@@ -210,12 +234,14 @@ export class TesterConnection {
 
   /** Waits until the IUT closes the connection, or `timeoutMs` passes. Frames keep being queued. */
   async waitClosed(timeoutMs: number): Promise<CloseInfo | null> {
-    const deadline = this.trace.elapsed() + timeoutMs;
+    const started = this.trace.elapsed();
+    const deadline = started + timeoutMs;
     while (!this.closeInfo) {
       const left = deadline - this.trace.elapsed();
-      if (left <= 0) return null;
+      if (left <= 0) break;
       await this.waitForActivity(left);
     }
+    this.trace.blockedMs += this.trace.elapsed() - started;
     return this.closeInfo;
   }
 
@@ -264,6 +290,7 @@ export class TesterConnection {
   private autoAnswerFor(f: Frame): string | null {
     const h = f.header;
     if (h.pType !== 0) return null;
+    if (h.sType === SType.LinktestRsp && this.keepAlives.delete(h.systemBytes)) return 'answer to a keep-alive';
     if (h.sType === SType.LinktestReq && this.autoAnswer.linktest && h.sessionId === LINKTEST_SESSION_ID) {
       this.send(msg.linktestRsp(h), 'auto-answer');
       return "IUT's own Linktest, answered on the side";

@@ -6,7 +6,7 @@ import { describeFrame } from '../peer/event-format';
 import type { ControlCommand } from './iut';
 import type { ScenarioContext } from './scenario-context';
 import type { TesterConnection } from './tester-connection';
-import { Failure, Inconclusive, VerdictSignal } from './verdict';
+import { Failure, Inconclusive, NotApplicable, VerdictSignal } from './verdict';
 
 /**
  * Harness functions for E37 sections 9.3 (control transactions), 9.4 (SECS-II), 10
@@ -163,7 +163,9 @@ export async function answerHeldLate(ctx: ScenarioContext, timer: 3 | 6): Promis
   const h = held(ctx);
   const s = state(ctx);
   const limit = ctx.timerMs(timer) + ctx.ms.tolerance;
-  const closedAt = await ctx.waitClose(h.at + limit - ctx.trace.elapsed());
+  // Waiting out T3 happens in SELECTED: keep-alive traffic keeps idle handling (E37-9.2.3) out of it.
+  const wait = h.at + limit - ctx.trace.elapsed();
+  const closedAt = timer === 3 ? await ctx.waitWithTraffic(wait) : await ctx.waitClose(wait);
   if (closedAt !== null) {
     s.closedBeforeLate = closedAt;
     ctx.recorder.measure(`the IUT closed the connection ${secs(closedAt - h.at)} after its ${describeFrame(h.frame)}; no late answer could be sent`);
@@ -197,6 +199,11 @@ export async function expectHandledAsUsual(ctx: ScenarioContext): Promise<void> 
   const r = await ctx.conn().next(ctx.responseWait);
   const open = state(ctx).held;
   const pending = open ? ` while its own ${sTypeName(open.frame.header.sType)} was open` : '';
+  if (r.kind === 'timeout' && h.sType === SType.LinktestReq && open?.frame.header.sType === SType.SelectReq) {
+    // With its Select.req open the IUT is NOT SELECTED: an IUT that never answers Linktest there
+    // breaks E37-7.5, which is judged on its own; the open transaction may not be the cause.
+    throw new Inconclusive(`no Linktest.rsp${pending}; the IUT is NOT SELECTED, and whether it answers Linktest there at all is judged under E37-7.5`);
+  }
   if (r.kind !== 'frame') throw new Failure(`${ctx.describeNoFrame(r, what)}${pending} (E37-9.3.2)`);
   const f = r.frame.frame;
   ctx.lastReceived = f;
@@ -267,19 +274,35 @@ export async function expectControlTextRefused(ctx: ScenarioContext): Promise<vo
   ctx.recorder.add('warn', `the IUT kept the connection open ${secs(ctx.responseWait)} after ${sTypeName(sent.header.sType)} with message text${seen.length ? ` (it sent ${seen.join(', ')})` : ''}; NOTES.md: it should close it`);
 }
 
-/** After a malformed message the IUT must keep serving: a new connection gets selected. */
+/**
+ * After a malformed message the IUT must keep serving (NOTES.md): a new connection is accepted
+ * and answered. An active IUT serves by connecting again and sending Select.req; a passive one by
+ * answering Linktest.req (under HSMS-SS, where Linktest waits for SELECTED, Select.req with any
+ * status). Whether it then agrees to select is other clauses' business.
+ */
 export async function expectNewSession(ctx: ScenarioContext): Promise<void> {
   const c = ctx.conn();
   if (c.isOpen) {
     c.close();
     await ctx.delay(ctx.ms.tolerance);
   }
+  let again: TesterConnection;
   try {
-    await ctx.selectedConnection('again');
+    again = await ctx.openConnection('again');
   } catch (err) {
-    if (err instanceof VerdictSignal && err.verdict === 'inconclusive') throw new Failure(`the IUT no longer serves new connections: ${err.reason}`);
+    if (err instanceof VerdictSignal && err.verdict === 'inconclusive') throw new Failure(`the IUT no longer accepts new connections: ${err.reason}`);
     throw err;
   }
+  if (ctx.iut.config.role !== 'passive') {
+    const r = await again.expect((f) => (f.header.sType === SType.SelectReq ? f : undefined), ctx.ms.t5 + ctx.responseWait);
+    if (r.kind !== 'frame') throw new Failure(`the IUT connected again but no longer sends Select.req: ${ctx.describeNoFrame(r, 'Select.req')}`);
+    return;
+  }
+  const probe = ctx.build(ctx.iut.config.standard === 'hsms-ss' ? 'Select.req' : 'Linktest.req', 'again');
+  ctx.send(probe, 'again', 'is the IUT still serving?');
+  const answer = probe.header.sType === SType.SelectReq ? SType.SelectRsp : SType.LinktestRsp;
+  const r = await again.expect((f) => (f.header.sType === answer && f.header.systemBytes === probe.header.systemBytes ? f : undefined), ctx.responseWait);
+  if (r.kind !== 'frame') throw new Failure(`the IUT accepts a new connection but no longer answers it: ${ctx.describeNoFrame(r, sTypeName(answer))}`);
 }
 
 // ---- 9.4.1 reply matching ---------------------------------------------------------------------
@@ -346,9 +369,16 @@ export async function expectLateReplyNotMatched(ctx: ScenarioContext): Promise<v
   const late = s.late;
   const deadline = ctx.trace.elapsed() + ctx.responseWait;
   const notes: string[] = [];
+  // Keep-alive traffic every half T8 keeps idle handling (E37-9.2.3) out of this observation.
+  const step = Math.max(10, ctx.ms.t8 / 2);
   for (;;) {
-    const r = await c.next(deadline - ctx.trace.elapsed());
-    if (r.kind === 'timeout') break;
+    const left = deadline - ctx.trace.elapsed();
+    if (left <= 0) break;
+    const r = await c.next(Math.min(step, left));
+    if (r.kind === 'timeout') {
+      if (deadline - ctx.trace.elapsed() > 0) c.sendKeepAlive();
+      continue;
+    }
     if (r.kind === 'closed') {
       ctx.recorder.add('warn', `the IUT closed the connection after the late reply${notes.length ? ` (having sent ${notes.join(', ')})` : ''}; E37-9.4.1.1 only closes the transaction`);
       return;
@@ -400,14 +430,18 @@ export async function provokeStream9(ctx: ScenarioContext): Promise<void> {
   state(ctx).provoked = { sent, received };
 }
 
-/** E37-9.4.2: MHEAD (SHEAD for S9F9) holds the 10 HSMS header bytes; WARN otherwise. Inconclusive without S9. */
+/**
+ * E37-9.4.2: MHEAD (SHEAD for S9F9) holds the 10 HSMS header bytes; WARN otherwise. The rule
+ * binds only IUTs that send stream 9 messages: one that sends none, even when provoked, is not
+ * applicable (E5 leaves S9 to the equipment's application).
+ */
 export function checkStream9Headers(ctx: ScenarioContext): void {
   const p = state(ctx).provoked;
   const s9 = [...(p?.received ?? []), ...ctx.conn().received.map((r) => r.frame)].filter(isStream9);
   const unique = [...new Map(s9.map((f) => [f.header.systemBytes, f])).values()];
   if (unique.length === 0) {
     const sent = (p?.sent ?? []).map(describeFrame).join(', ');
-    throw new Inconclusive(`the IUT sent no stream 9 message (to ${sent || 'the messages sent'}); MHEAD and SHEAD cannot be checked`);
+    throw new NotApplicable(`the IUT sent no stream 9 message (provoked with ${sent || 'the messages sent'}); the MHEAD / SHEAD rule applies only to IUTs that send them`);
   }
   const sentHeaders = (p?.sent ?? []).map(headerBytes);
   for (const f of unique) {

@@ -96,6 +96,9 @@ export class ScenarioRecorder {
   }
 }
 
+/** Reason recorded for the scenarios a Ctrl-C kept from running. */
+export const INTERRUPTED = 'not run: the run was interrupted (SIGINT)';
+
 /** The verdict attachment each scenario carries in the cucumber messages. */
 export const VERDICT_MEDIA_TYPE = 'application/vnd.hsms-conformance.verdict+json';
 
@@ -106,6 +109,8 @@ export interface VerdictRecord {
   readonly measurements: readonly string[];
   readonly unreachable: boolean;
   readonly trace: string;
+  /** Time the scenario spent in waits it cannot avoid (timers of the IUT, required silence). */
+  readonly unavoidableWaitMs?: number;
   /** The scenario's pcap, relative to the report folder, when the run writes reports. */
   readonly traceFile?: string;
 }

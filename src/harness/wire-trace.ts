@@ -28,6 +28,8 @@ export class WireTrace {
   readonly endpoints = new Map<string, ConnectionEndpoints>();
   readonly origin: number;
   readonly wallClockOrigin: number;
+  /** Time the scenario was blocked on the IUT's silence or close, and in explicit pauses (see ScenarioContext.unavoidableWaitMs). */
+  blockedMs = 0;
   private storedBytes = 0;
   private droppedBytes = 0;
   private droppedEntries = 0;

@@ -32,7 +32,7 @@ export const FAULTS = {
   'length-not-checked': { clause: 'E37-8.1.3', what: 'does not close on a message length below 10' },
   'length-trusted': { clause: 'E37-8.1.3', what: 'trusts a message length above its maximum: keeps the connection and waits for the bytes instead of closing' },
   'control-text-accepted': { clause: 'E37-9.3.3', what: 'answers a control message that carries text' },
-  'drops-bytes-after-select': { clause: 'E37-9.3.2', what: 'drops the bytes that arrive in the same segment behind a Select.req' },
+  'drops-bytes-after-select': { clause: 'E37-8.1.2', what: 'drops the bytes that arrive in the same segment behind a Select.req' },
   'second-connection-closes-first': { clause: 'E37-9.2.4.1', what: 'closes the selected session when a second connection arrives' },
 } as const;
 

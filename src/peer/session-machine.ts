@@ -228,6 +228,9 @@ export class SessionMachine {
 
   /** E37-7.5.1: send Linktest.req (session id 0xFFFF, E37-8.2.6). */
   linktest(): { systemBytes: number; actions: SessionAction[] } {
+    if (this.options.standard === 'hsms-ss' && this.stateValue === 'NOT_SELECTED') {
+      throw new LocalRequestError('HSMS-SS uses Linktest only in SELECTED (E37.1)');
+    }
     return this.request('linktest', (sys) => msg.linktestReq(sys));
   }
 
