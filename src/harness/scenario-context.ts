@@ -181,6 +181,7 @@ export class ScenarioContext {
   // ---- expectations ------------------------------------------------------------------------
 
   describeNoFrame(r: Expectation<unknown>, what: string): string {
+    if (r.kind === 'closed' && r.close.framing) return `the IUT sent malformed framing (${r.close.framing}) instead of ${what}`;
     if (r.kind === 'closed') return `the IUT closed the connection (${r.close.how}) at ${(r.close.at / 1000).toFixed(3)} s instead of sending ${what}`;
     if (r.kind === 'timeout') return `no ${what} within the bounded wait`;
     return `got ${describeFrame(r.frame.frame)}`;

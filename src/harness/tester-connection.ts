@@ -20,6 +20,8 @@ export interface CloseInfo {
   readonly at: number;
   /** 'fin': the IUT closed in order; 'reset': TCP RST; 'local': the tester closed first. */
   readonly how: 'fin' | 'reset' | 'local';
+  /** Set when the tester closed because the IUT's byte stream broke the framing (E37-8.1.3). */
+  readonly framing?: string;
 }
 
 export interface ReceivedFrame {
@@ -90,7 +92,7 @@ export class TesterConnection {
     });
     socket.on('close', () => {
       const how = this.localClose ? 'local' : this.sawReset || !this.sawEnd ? 'reset' : 'fin';
-      this.closeInfo = { at: this.trace.elapsed(), how };
+      this.closeInfo = { at: this.trace.elapsed(), how, ...(this.framingError ? { framing: this.framingError.message } : {}) };
       this.trace.event(this.name, how === 'local' ? 'TCP closed by the tester' : `TCP closed by the IUT (${how === 'fin' ? 'FIN' : 'RST'})`);
       this.wake();
     });
@@ -266,9 +268,13 @@ export class TesterConnection {
     this.trace.bytes(this.name, 'in', chunk);
     for (const out of this.decoder.push(chunk)) {
       if (out.kind === 'error') {
+        // Nothing after a framing fault can be trusted, and a flooding IUT must not be read on:
+        // the tester drops the connection, as an HSMS entity would.
         this.framingError = out.error;
-        this.trace.event(this.name, `IUT sent malformed framing: ${out.error.message}`);
-        continue;
+        this.trace.event(this.name, `IUT sent malformed framing: ${out.error.message}; the tester drops the connection`);
+        this.localClose = true;
+        this.socket.destroy();
+        break;
       }
       const received = { frame: out.frame, at: this.trace.elapsed() };
       // A flooding IUT must not exhaust the harness: keep the most recent frames only.

@@ -277,8 +277,7 @@ export async function expectControlTextRefused(ctx: ScenarioContext): Promise<vo
 /**
  * After a malformed message the IUT must keep serving (NOTES.md): a new connection is accepted
  * and answered. An active IUT serves by connecting again and sending Select.req; a passive one by
- * answering Linktest.req (under HSMS-SS, where Linktest waits for SELECTED, Select.req with any
- * status). Whether it then agrees to select is other clauses' business.
+ * answering Select.req, with any status: whether it agrees to select is E37-7.2.2's business.
  */
 export async function expectNewSession(ctx: ScenarioContext): Promise<void> {
   const c = ctx.conn();
@@ -298,11 +297,10 @@ export async function expectNewSession(ctx: ScenarioContext): Promise<void> {
     if (r.kind !== 'frame') throw new Failure(`the IUT connected again but no longer sends Select.req: ${ctx.describeNoFrame(r, 'Select.req')}`);
     return;
   }
-  const probe = ctx.build(ctx.iut.config.standard === 'hsms-ss' ? 'Select.req' : 'Linktest.req', 'again');
+  const probe = ctx.build('Select.req', 'again');
   ctx.send(probe, 'again', 'is the IUT still serving?');
-  const answer = probe.header.sType === SType.SelectReq ? SType.SelectRsp : SType.LinktestRsp;
-  const r = await again.expect((f) => (f.header.sType === answer && f.header.systemBytes === probe.header.systemBytes ? f : undefined), ctx.responseWait);
-  if (r.kind !== 'frame') throw new Failure(`the IUT accepts a new connection but no longer answers it: ${ctx.describeNoFrame(r, sTypeName(answer))}`);
+  const r = await again.expect((f) => (f.header.sType === SType.SelectRsp ? f : undefined), ctx.responseWait);
+  if (r.kind !== 'frame') throw new Failure(`the IUT accepts a new connection but no longer answers it: ${ctx.describeNoFrame(r, 'Select.rsp')}`);
 }
 
 // ---- 9.4.1 reply matching ---------------------------------------------------------------------
