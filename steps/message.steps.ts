@@ -87,7 +87,7 @@ Then('the IUT replies with S{int}F{int}', step(async (ctx, s: number, fn: number
 }));
 
 Then('the IUT answers with a Select.rsp', step(async (ctx) => {
-  await ctx.expectResponse(SType.SelectRsp);
+  await ctx.expectResponseToCheck(SType.SelectRsp, 'E37-7.2.2');
 }));
 
 Then('the IUT answers a repeated Select.req with status 1', step(async (ctx) => {

@@ -121,6 +121,9 @@ After({ name: ALLURE_DIRECT_HOOK }, function (this: HsmsWorld, { pickle, gherkin
 After(async function (this: HsmsWorld, { pickle }) {
   const ctx = this.ctx;
   await ctx.iut.afterScenario();
+  // Checked, not assumed: nothing the scenario opened may outlive it.
+  const leak = await ctx.iut.checkResources();
+  if (leak) ctx.recorder.add('error', `harness resource leak: ${leak}`);
   if (ctx.recorder.verdict !== 'not-applicable') ctx.iut.noteReachability(ctx.recorder.unreachable, ctx.recorder.reason);
   const exit = ctx.iut.processExit;
   if (exit) ctx.trace.event('iut', `the launched IUT ${exit}`);

@@ -122,7 +122,7 @@ export async function runModelProperty(t: LiveTarget, o: LiveFuzzOptions): Promi
     } finally {
       opened.conn.destroy();
     }
-    if (real.findings.length > 0 && !outOfScope) outOfScope = real;
+    if (real.findings.some((f) => f.severity === 'fail') && !outOfScope) outOfScope = real;
   });
   const details = await fc.check(prop, { seed: o.seed, numRuns: o.path ? 1 : o.runs, ...(o.path ? { path: o.path, endOnFailure: true } : {}) });
   const elapsedMs = performance.now() - started;

@@ -99,23 +99,25 @@ interface Expectation {
 const fail = (clause: string, message: string): Finding => ({ clause, severity: 'fail', message });
 const warn = (clause: string, message: string): Finding => ({ clause, severity: 'warn', message });
 
+/** Every reason that applies (NOTES.md: when several apply, any passes if byte 2 matches it). */
 function rejectReasonsFor(h: Header, state: ModelState): number[] {
   const reasons: number[] = [];
   if (h.pType !== 0) reasons.push(2);
   if (!DEFINED_STYPES.has(h.sType)) reasons.push(1);
   if (h.sType === 8 || h.sType === 10) reasons.push(3);
-  if (reasons.length === 0) {
-    if (h.sType === SType.SelectRsp || h.sType === SType.DeselectRsp || h.sType === SType.LinktestRsp) reasons.push(3);
-    else if (h.sType === SType.Data && state !== 'SELECTED') reasons.push(4);
-  }
+  if (h.sType === SType.SelectRsp || h.sType === SType.DeselectRsp || h.sType === SType.LinktestRsp) reasons.push(3);
+  else if (h.sType === SType.Data && state !== 'SELECTED') reasons.push(4);
   return reasons;
 }
 
-/** E37-8.2.8: the Reject echoes session id and system bytes; byte 2 is the PType for reason 2, else the SType. */
-function checkReject(sent: Header, r: Header, reasons: readonly number[] | null, reasonClause: string): Finding[] {
+/**
+ * E37-8.2.8: the Reject echoes session id and system bytes; byte 2 is the PType for reason 2, else
+ * the SType. Under HSMS-SS control messages may carry 0xFFFF instead (NOTES.md, E37.1).
+ */
+function checkReject(sent: Header, r: Header, reasons: readonly number[] | null, reasonClause: string, hsmsSs: boolean): Finding[] {
   const out: Finding[] = [];
   if (r.systemBytes !== sent.systemBytes) out.push(fail('E37-8.2.8', `Reject.req system bytes ${r.systemBytes} do not echo ${sent.systemBytes}`));
-  if (r.sessionId !== sent.sessionId) out.push(fail('E37-8.2.8', `Reject.req session id ${r.sessionId} does not echo ${sent.sessionId}`));
+  if (r.sessionId !== sent.sessionId && !(hsmsSs && r.sessionId === 0xffff)) out.push(fail('E37-8.2.8', `Reject.req session id ${r.sessionId} does not echo ${sent.sessionId}`));
   if (r.byte3 === 0) out.push(fail('E37-8.2.8', 'Reject.req with reason code 0'));
   else if (r.byte2 !== (r.byte3 === 2 ? sent.pType : sent.sType)) {
     out.push(fail('E37-8.2.8', `Reject.req reason ${r.byte3} carries ${r.byte2} in byte 2, not the ${r.byte3 === 2 ? 'PType' : 'SType'} ${r.byte3 === 2 ? sent.pType : sent.sType}`));
@@ -152,7 +154,7 @@ export function expectationFor(env: OracleEnv, state: ModelState, frame: Frame):
     required: true,
     closeOk,
     answers: new Set([SType.RejectReq]),
-    judge: (f) => ({ findings: f.header.sType === SType.RejectReq ? checkReject(h, f.header, reasons, clause) : [wrongAnswer(what, f, h.sType === SType.Data && state !== 'SELECTED' ? 'E37-7.3' : clause)], next: state }),
+    judge: (f) => ({ findings: f.header.sType === SType.RejectReq ? checkReject(h, f.header, reasons, clause, ss) : [wrongAnswer(what, f, h.sType === SType.Data && state !== 'SELECTED' ? 'E37-7.3' : clause)], next: state }),
   });
   // A Reject.req is never answered (whatever PType it has).
   if (h.sType === SType.RejectReq) {
@@ -168,7 +170,7 @@ export function expectationFor(env: OracleEnv, state: ModelState, frame: Frame):
       closeOk: true,
       shouldClose: warn('E37-9.3.3', `kept the connection open after ${what}`),
       answers: new Set([SType.SelectRsp, SType.DeselectRsp, SType.LinktestRsp, SType.RejectReq, SType.Data]),
-      judge: (f) => ({ findings: f.header.sType === SType.RejectReq ? checkReject(h, f.header, null, 'E37-9.3.3') : [fail('E37-9.3.3', `answered a control message with text as if valid: ${describeHeader(f.header)}`)], next: state }),
+      judge: (f) => ({ findings: f.header.sType === SType.RejectReq ? checkReject(h, f.header, null, 'E37-9.3.3', ss) : [fail('E37-9.3.3', `answered a control message with text as if valid: ${describeHeader(f.header)}`)], next: state }),
     };
   }
   switch (h.sType as SType) {
@@ -182,7 +184,7 @@ export function expectationFor(env: OracleEnv, state: ModelState, frame: Frame):
         answers: new Set([SType.Data, SType.RejectReq]),
         judge: (f) => {
           const r = f.header;
-          if (r.sType === SType.RejectReq) return { findings: checkReject(h, r, null, 'E37-7.7.2'), next: state };
+          if (r.sType === SType.RejectReq) return { findings: checkReject(h, r, null, 'E37-7.7.2', ss), next: state };
           if (r.sType !== SType.Data) return { findings: [wrongAnswer(what, f, 'E37-9.4.1')], next: state };
           const findings: Finding[] = [];
           if (r.systemBytes !== h.systemBytes) findings.push(fail('E37-9.4.1', `reply ${describeHeader(r)} does not carry the primary's system bytes ${h.systemBytes}`));
@@ -222,7 +224,7 @@ export function expectationFor(env: OracleEnv, state: ModelState, frame: Frame):
           closeOk: ssClose,
           answers: new Set([SType.DeselectRsp, SType.RejectReq]),
           judge: (f) => {
-            if (f.header.sType === SType.RejectReq && ss) return { findings: checkReject(h, f.header, [1], 'E37-7.4.2'), next: state };
+            if (f.header.sType === SType.RejectReq && ss) return { findings: checkReject(h, f.header, [1], 'E37-7.4.2', ss), next: state };
             if (f.header.sType !== SType.DeselectRsp) return { findings: [wrongAnswer(what, f, 'E37-7.4.2')], next: state };
             const findings = checkControlRsp(h, f, 'E37-8.2.5', h.sessionId);
             if (f.header.byte3 !== 1) findings.push(fail('E37-7.4.2', `Deselect.req in NOT SELECTED answered with status ${f.header.byte3} (1 expected)`));
@@ -237,7 +239,7 @@ export function expectationFor(env: OracleEnv, state: ModelState, frame: Frame):
         closeOk: false,
         answers: new Set([SType.DeselectRsp, SType.RejectReq]),
         judge: (f) => {
-          if (f.header.sType === SType.RejectReq && ss) return { findings: checkReject(h, f.header, [1], 'E37-7.4.2'), next: state };
+          if (f.header.sType === SType.RejectReq && ss) return { findings: checkReject(h, f.header, [1], 'E37-7.4.2', ss), next: state };
           if (f.header.sType !== SType.DeselectRsp) return { findings: [wrongAnswer(what, f, 'E37-7.4.2')], next: state };
           const findings = checkControlRsp(h, f, 'E37-8.2.5', h.sessionId);
           const status = f.header.byte3;
@@ -255,7 +257,7 @@ export function expectationFor(env: OracleEnv, state: ModelState, frame: Frame):
         closeOk: odd || ssClose,
         answers: new Set([SType.LinktestRsp, SType.RejectReq]),
         judge: (f) => {
-          if (f.header.sType === SType.RejectReq && odd) return { findings: checkReject(h, f.header, null, 'E37-8.2.6'), next: state };
+          if (f.header.sType === SType.RejectReq && odd) return { findings: checkReject(h, f.header, null, 'E37-8.2.6', ss), next: state };
           if (f.header.sType !== SType.LinktestRsp) return { findings: [wrongAnswer(what, f, 'E37-7.5')], next: state };
           return { findings: checkControlRsp(h, f, 'E37-8.2.7', LINKTEST_SESSION_ID), next: state };
         },

@@ -20,12 +20,38 @@ export type ControlCommand = PeerCommand;
 /** After this many scenarios in a row without reaching the IUT, the rest are reported, not attempted. */
 const UNREACHABLE_LIMIT = 3;
 
+/** Kinds of handle (process.getActiveResourcesInfo) a scenario must not leave behind. */
+const WATCHED_RESOURCES = ['TCPSocketWrap', 'TCPServerWrap', 'Timeout', 'ProcessWrap', 'PipeWrap'] as const;
+/** How long closed handles get to disappear before a leftover is reported. */
+const SETTLE_MS = 2000;
+
+function resourceCounts(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of process.getActiveResourcesInfo()) counts.set(r, (counts.get(r) ?? 0) + 1);
+  return counts;
+}
+
+/** What a scenario opened and afterScenario closed, checked by checkResources(). */
+interface ScenarioResources {
+  readonly baseline: Map<string, number>;
+  connections: TesterConnection[];
+  entity: HsmsEntity | null;
+  process: IutProcess | null;
+  listener: TesterListener | null;
+}
+
 /** Connections an active IUT opens to the tester, queued until a scenario takes them. */
 class TesterListener {
   private readonly server: net.Server;
   private readonly pending: Array<{ socket: net.Socket; at: number }> = [];
   private waiters: Array<() => void> = [];
   port = 0;
+  closed = false;
+
+  /** Connections an active IUT made that no scenario has taken yet (they are not leaks). */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
 
   constructor() {
     this.server = net.createServer((socket) => {
@@ -78,7 +104,12 @@ class TesterListener {
   close(): Promise<void> {
     for (const p of this.pending) p.socket.destroy();
     this.pending.length = 0;
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return new Promise((resolve) =>
+      this.server.close(() => {
+        this.closed = true;
+        resolve();
+      }),
+    );
   }
 }
 
@@ -97,6 +128,8 @@ export class IutSession {
   /** Scenarios in a row in which the IUT could not be reached; past the limit the rest are not attempted. */
   private unreachableInARow = 0;
   private lastUnreachable = '';
+  /** Set once the scenario's IUT is ready; checked and cleared by checkResources(). */
+  private resources: ScenarioResources | null = null;
 
   constructor(readonly config: IutConfig) {}
 
@@ -121,6 +154,7 @@ export class IutSession {
     }
     this.scenarioStart = performance.now();
     this.connections = [];
+    this.resources = null;
     const c = this.config;
     if (c.role !== 'passive' && !this.listener) {
       this.listener = new TesterListener();
@@ -134,31 +168,67 @@ export class IutSession {
     this.listener?.dropOlderThan(this.scenarioStart);
     if (c.control === 'embedded') {
       await this.startEmbedded();
-      return;
-    }
-    if (c.launch && (c.launch.restart === 'per-scenario' || !this.process || !this.process.running)) {
+    } else if (c.launch && (c.launch.restart === 'per-scenario' || !this.process || !this.process.running)) {
       await this.process?.stop();
       this.process = new IutProcess(c);
       await this.process.start();
       this.justStarted = true;
     }
+    this.resources = { baseline: resourceCounts(), connections: [], entity: null, process: null, listener: null };
   }
 
   /** Closes what the scenario opened; stops a per-scenario IUT. Checked: nothing stays open. */
   async afterScenario(): Promise<void> {
+    const r = this.resources;
     for (const conn of this.connections) conn.destroy();
+    if (r) r.connections = this.connections;
     this.connections = [];
     if (this.entity) {
       await this.entity.stop();
+      if (r) r.entity = this.entity;
       this.entity = null;
     }
     if (this.config.control === 'embedded' && this.listener) {
       await this.listener.close();
+      if (r) r.listener = this.listener;
       this.listener = null;
     }
     if (this.process && this.config.launch?.restart === 'per-scenario') {
       await this.process.stop();
+      if (r) r.process = this.process;
       this.process = null;
+    }
+  }
+
+  /**
+   * After afterScenario(): checks that nothing the scenario opened is left behind (tester
+   * connections, the embedded entity and its connections, the per-scenario IUT process, the
+   * embedded IUT's tester listener) and that no more sockets, listeners, timers or child
+   * processes are active than when the scenario started. Waits up to SETTLE_MS for closed
+   * handles to go; returns what stayed, or null.
+   */
+  async checkResources(): Promise<string | null> {
+    const r = this.resources;
+    this.resources = null;
+    if (!r) return null;
+    const deadline = performance.now() + SETTLE_MS;
+    for (;;) {
+      const left: string[] = [];
+      const open = r.connections.filter((c) => c.isOpen).length;
+      if (open > 0) left.push(`${open} tester connection(s) still open`);
+      if (r.entity && r.entity.connections.size > 0) left.push(`the embedded IUT kept ${r.entity.connections.size} connection(s) after stop()`);
+      if (r.process?.running) left.push('the per-scenario IUT process is still running');
+      if (r.listener && !r.listener.closed) left.push("the tester's listener for the embedded IUT is still open");
+      const now = resourceCounts();
+      for (const kind of WATCHED_RESOURCES) {
+        // Connections an active IUT already made for the next scenario are queued, not leaked.
+        const allowed = (r.baseline.get(kind) ?? 0) + (kind === 'TCPSocketWrap' ? (this.listener?.pendingCount ?? 0) : 0);
+        const extra = (now.get(kind) ?? 0) - allowed;
+        if (extra > 0) left.push(`${extra} more ${kind} than before the scenario`);
+      }
+      if (left.length === 0) return null;
+      if (performance.now() >= deadline) return `${left.join(', ')} (${SETTLE_MS} ms after the scenario ended)`;
+      await delay(20);
     }
   }
 

@@ -335,7 +335,7 @@ export async function expectSelectThenReply(ctx: ScenarioContext): Promise<void>
   const frames = coalesced.get(ctx) ?? [];
   const primary = frames.find((f) => f.header.sType === SType.Data);
   if (!primary) throw new HarnessError('no data message was sent in the segment');
-  const rsp = await ctx.expectResponse(SType.SelectRsp);
+  const rsp = await ctx.expectResponseToCheck(SType.SelectRsp, 'E37-7.2.2');
   if (rsp.header.byte3 !== 0) throw new Inconclusive(`the IUT refused the Select.req with status ${rsp.header.byte3}; the data message behind it proves nothing`);
   const r = await ctx.conn().next(ctx.responseWait);
   if (r.kind !== 'frame') throw new Failure(`${ctx.describeNoFrame(r, `the reply to ${describeHeader(primary.header)}`)}: the bytes behind the Select.req in the same segment were lost`);

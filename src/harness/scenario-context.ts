@@ -204,6 +204,19 @@ export class ScenarioContext {
     return f;
   }
 
+  /**
+   * For scenarios that check a response's format: the next message must be a response of
+   * `sType`. Any other answer leaves nothing to check: inconclusive, since whether the IUT had to
+   * give that response is judged under `judgedUnder`.
+   */
+  async expectResponseToCheck(sType: SType, judgedUnder: string, name: ConnName = 'main'): Promise<Frame> {
+    const f = await this.nextFrame(sTypeName(sType), name);
+    if (f.header.sType !== sType || f.header.pType !== 0) {
+      throw new Inconclusive(`no ${sTypeName(sType)} to check: the IUT answered with ${describeFrame(f)} (whether it had to answer with ${sTypeName(sType)} is judged under ${judgedUnder})`);
+    }
+    return f;
+  }
+
   /** Fails unless the response header has the system bytes of the request. */
   checkEcho(req: Header, rsp: Header, field: 'systemBytes' | 'sessionId'): void {
     if (rsp[field] !== req[field]) {
@@ -354,18 +367,29 @@ export class ScenarioContext {
 
   /**
    * Judges a timer by when the IUT closed: it must close no sooner than `expectedMs - tol` and no
-   * later than `expectedMs + tol` after `fromMs`. The measured value and the window go into the verdict.
+   * later than `expectedMs + tol` after `fromMs`. The measured value, the window and the tester's
+   * own timer lateness (its jitter) go into the verdict. When that lateness exceeds half the
+   * tolerance and could change the verdict, the timer is not judged: inconclusive.
    */
   async expectCloseByTimer(timer: string, fromMs: number, expectedMs: number, name: ConnName = 'main'): Promise<void> {
     const tol = this.ms.tolerance;
-    const closedAt = await this.waitClose(fromMs + expectedMs + tol - this.trace.elapsed(), name);
+    const deadline = fromMs + expectedMs + tol;
+    const { value: closedAt, jitterMs } = await withJitter(this.waitClose(deadline - this.trace.elapsed(), name));
     const window = `[${((expectedMs - tol) / 1000).toFixed(3)} s, ${((expectedMs + tol) / 1000).toFixed(3)} s]`;
+    const jitter = `tester timer jitter ${jitterMs.toFixed(1)} ms`;
     if (closedAt === null) {
+      const late = Math.max(jitterMs, this.trace.elapsed() - deadline);
+      this.recorder.measure(`${timer} not closed by ${((expectedMs + tol) / 1000).toFixed(3)} s, allowed ${window}; tester's wait returned ${late.toFixed(1)} ms late`);
+      if (late > tol / 2) throw new Inconclusive(`${timer}: the tester itself was ${(late / 1000).toFixed(3)} s late while waiting for the close (host overloaded?); the timer cannot be judged`);
       throw new Failure(`${timer}: the IUT had not closed the connection ${((expectedMs + tol) / 1000).toFixed(3)} s after the start (allowed window ${window})`);
     }
     const measured = closedAt - fromMs;
-    this.recorder.measure(`${timer} measured ${(measured / 1000).toFixed(3)} s, allowed ${window}`);
+    this.recorder.measure(`${timer} measured ${(measured / 1000).toFixed(3)} s, allowed ${window}, ${jitter}`);
     if (measured < expectedMs - tol) throw new Failure(`${timer}: the IUT closed after ${(measured / 1000).toFixed(3)} s, before the allowed window ${window}`);
+    // The close was seen at most `jitterMs` after it happened: a margin smaller than that is not judged.
+    if (jitterMs > tol / 2 && measured - jitterMs < expectedMs - tol) {
+      throw new Inconclusive(`${timer}: the close was seen ${(measured / 1000).toFixed(3)} s after the start, but the tester's own timers ran up to ${(jitterMs / 1000).toFixed(3)} s late (host overloaded?); too close to the window to judge`);
+    }
   }
 
   /**
@@ -417,5 +441,22 @@ export class ScenarioContext {
    */
   get unavoidableWaitMs(): number {
     return this.trace.blockedMs;
+  }
+}
+
+/** Runs `work` while a 10 ms tick samples how late the tester's own timers fire; returns the worst lateness. */
+async function withJitter<T>(work: Promise<T>): Promise<{ value: T; jitterMs: number }> {
+  const period = 10;
+  let worst = 0;
+  let due = performance.now() + period;
+  const tick = setInterval(() => {
+    const t = performance.now();
+    worst = Math.max(worst, t - due);
+    due = t + period;
+  }, period);
+  try {
+    return { value: await work, jitterMs: worst };
+  } finally {
+    clearInterval(tick);
   }
 }
