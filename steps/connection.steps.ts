@@ -39,10 +39,6 @@ Then('the IUT sends nothing within T6', step(async (ctx) => {
   await ctx.expectSilence(ctx.ms.t6);
 }));
 
-Then('the IUT closes the connection within T{int} of the connect', step(async (ctx, timer: number) => {
-  await ctx.expectCloseByTimer(`T${timer}`, ctx.conn().openedAt, ctx.timerMs(timer));
-}));
-
 Then('the connection stays open for {float} x T{int}', step(async (ctx, factor: number, timer: number) => {
   await ctx.expectStaysOpen(factor * ctx.timerMs(timer));
 }));

@@ -60,7 +60,8 @@ function summaryOf(r: RunResult): string {
   return `${summary}\n--- stderr (tail) ---\n${r.stderr.slice(-3000)}`;
 }
 
-describe('secs4js certified against its baselines (examples/iuts/secs4js)', () => {
+// The two roles use different ports and mostly wait on timers: they run side by side.
+describe('secs4js certified against its baselines (examples/iuts/secs4js)', { concurrency: 2 }, () => {
   test('secs4js is installed (devDependency)', () => {
     assert.ok(existsSync(path.join(ROOT, 'node_modules', 'secs4js', 'package.json')), 'node_modules/secs4js is missing: run npm ci (secs4js is a devDependency)');
   });
@@ -75,11 +76,11 @@ describe('secs4js certified against its baselines (examples/iuts/secs4js)', () =
           '--baseline', path.join(IUT_DIR, `baseline-${role}.txt`),
           '--report-dir', reportDir,
           '--seed', '1',
-          // The fuzz feature is left out for now: its set-up (src/fuzz/live-properties.ts
-          // LiveTarget.open) reaches NOT SELECTED on an HSMS-SS passive IUT through Select then
-          // Separate.req and expects the connection to survive; secs4js closes it on Separate,
-          // which HSMS-SS allows, so every fuzz scenario ends inconclusive at its preflight.
-          // Remove this narrowing (and baseline what fuzzing finds) once that is fixed.
+          // The fuzz feature is left out for now: secs4js closes its listener after every selected
+          // connection and opens a new one (HsmsPassiveCommunicator.runServerLoop), so the fresh
+          // connection each fuzz case needs races with that restart and the cases end
+          // inconclusive at set-up. Fuzz findings on secs4js are reproducible by hand with
+          // `hsms-conformance fuzz --profile examples/iuts/secs4js/passive.yaml`.
           '--tags', 'not @fuzz',
         ]);
         const summary = summaryOf(r);

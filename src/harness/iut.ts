@@ -156,6 +156,12 @@ export class IutSession {
     this.connections = [];
     this.resources = null;
     const c = this.config;
+    // The baseline for checkResources(): what exists before the scenario's own set-up, plus what
+    // outlives scenarios (the tester's listener for a non-embedded active IUT, an IUT launched once).
+    // Yield first: the test runner arms its hook time-out (a Timeout) only after the hook's first
+    // synchronous part, and the check after the scenario runs while the After hook's one is armed.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    let baseline = resourceCounts();
     if (c.role !== 'passive' && !this.listener) {
       this.listener = new TesterListener();
       try {
@@ -166,15 +172,18 @@ export class IutSession {
       }
     }
     this.listener?.dropOlderThan(this.scenarioStart);
+    if (c.control !== 'embedded') baseline = resourceCounts();
     if (c.control === 'embedded') {
       await this.startEmbedded();
     } else if (c.launch && (c.launch.restart === 'per-scenario' || !this.process || !this.process.running)) {
       await this.process?.stop();
+      if (c.launch.restart === 'per-scenario') baseline = resourceCounts();
       this.process = new IutProcess(c);
       await this.process.start();
       this.justStarted = true;
+      if (c.launch.restart !== 'per-scenario') baseline = resourceCounts();
     }
-    this.resources = { baseline: resourceCounts(), connections: [], entity: null, process: null, listener: null };
+    this.resources = { baseline, connections: [], entity: null, process: null, listener: null };
   }
 
   /** Closes what the scenario opened; stops a per-scenario IUT. Checked: nothing stays open. */

@@ -366,33 +366,6 @@ export class ScenarioContext {
   }
 
   /**
-   * Judges a timer by when the IUT closed: it must close no sooner than `expectedMs - tol` and no
-   * later than `expectedMs + tol` after `fromMs`. The measured value, the window and the tester's
-   * own timer lateness (its jitter) go into the verdict. When that lateness exceeds half the
-   * tolerance and could change the verdict, the timer is not judged: inconclusive.
-   */
-  async expectCloseByTimer(timer: string, fromMs: number, expectedMs: number, name: ConnName = 'main'): Promise<void> {
-    const tol = this.ms.tolerance;
-    const deadline = fromMs + expectedMs + tol;
-    const { value: closedAt, jitterMs } = await withJitter(this.waitClose(deadline - this.trace.elapsed(), name));
-    const window = `[${((expectedMs - tol) / 1000).toFixed(3)} s, ${((expectedMs + tol) / 1000).toFixed(3)} s]`;
-    const jitter = `tester timer jitter ${jitterMs.toFixed(1)} ms`;
-    if (closedAt === null) {
-      const late = Math.max(jitterMs, this.trace.elapsed() - deadline);
-      this.recorder.measure(`${timer} not closed by ${((expectedMs + tol) / 1000).toFixed(3)} s, allowed ${window}; tester's wait returned ${late.toFixed(1)} ms late`);
-      if (late > tol / 2) throw new Inconclusive(`${timer}: the tester itself was ${(late / 1000).toFixed(3)} s late while waiting for the close (host overloaded?); the timer cannot be judged`);
-      throw new Failure(`${timer}: the IUT had not closed the connection ${((expectedMs + tol) / 1000).toFixed(3)} s after the start (allowed window ${window})`);
-    }
-    const measured = closedAt - fromMs;
-    this.recorder.measure(`${timer} measured ${(measured / 1000).toFixed(3)} s, allowed ${window}, ${jitter}`);
-    if (measured < expectedMs - tol) throw new Failure(`${timer}: the IUT closed after ${(measured / 1000).toFixed(3)} s, before the allowed window ${window}`);
-    // The close was seen at most `jitterMs` after it happened: a margin smaller than that is not judged.
-    if (jitterMs > tol / 2 && measured - jitterMs < expectedMs - tol) {
-      throw new Inconclusive(`${timer}: the close was seen ${(measured / 1000).toFixed(3)} s after the start, but the tester's own timers ran up to ${(jitterMs / 1000).toFixed(3)} s late (host overloaded?); too close to the window to judge`);
-    }
-  }
-
-  /**
    * Waits up to `ms` with a keep-alive Linktest every half T8, so a SELECTED connection is never
    * idle while a scenario waits on another timer. Returns when the IUT closed, or null.
    */
@@ -445,7 +418,11 @@ export class ScenarioContext {
 }
 
 /** Runs `work` while a 10 ms tick samples how late the tester's own timers fire; returns the worst lateness. */
-async function withJitter<T>(work: Promise<T>): Promise<{ value: T; jitterMs: number }> {
+/**
+ * Awaits `work` while sampling how late the tester's own timers run (a 10 ms tick): the jitter
+ * stated with every timer verdict, and the margin below which a verdict would be a guess.
+ */
+export async function withJitter<T>(work: Promise<T>): Promise<{ value: T; jitterMs: number }> {
   const period = 10;
   let worst = 0;
   let due = performance.now() + period;

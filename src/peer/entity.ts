@@ -249,9 +249,16 @@ export class HsmsEntity {
     });
   }
 
-  /** After connecting actively the entity selects by itself (CONTRACTS section 1). */
-  private async selectAfterConnect(conn: HsmsConnection): Promise<void> {
+  /** After connecting, the entity selects by itself (CONTRACTS section 1) and serves the connection until it ends. */
+  private async serve(conn: HsmsConnection): Promise<void> {
     if (conn.state === 'NOT_SELECTED') await conn.select();
+    await conn.closed;
+  }
+
+  /** E37-9.2.1: T5 passes between the end of one connect attempt or connection and the next attempt. */
+  private async separate(t5: number): Promise<void> {
+    this.emit(null, { type: 'waiting', timer: 'T5', ms: t5 });
+    await this.sleep(t5);
   }
 
   /**
@@ -263,13 +270,9 @@ export class HsmsEntity {
     const run = async (): Promise<void> => {
       while (!this.stopping) {
         const conn = await this.connectOnce(t5);
-        if (conn) {
-          await this.selectAfterConnect(conn);
-          await conn.closed;
-        }
+        if (conn) await this.serve(conn);
         if (this.stopping) break;
-        this.emit(null, { type: 'waiting', timer: 'T5', ms: t5 });
-        await this.sleep(t5);
+        await this.separate(t5);
       }
     };
     void run();
@@ -291,11 +294,9 @@ export class HsmsEntity {
           conn = await this.passivePhase(t5);
         }
         if (conn) {
-          await this.selectAfterConnect(conn);
-          await conn.closed;
+          await this.serve(conn);
           if (this.stopping) break;
-          this.emit(null, { type: 'waiting', timer: 'T5', ms: t5 });
-          await this.sleep(t5);
+          await this.separate(t5);
         }
       }
     };
