@@ -17,3 +17,13 @@ Feature: Use of TCP/IP (E37 6)
     Given a selected connection to the IUT
     Then the connection stays open for 1.5 x T7, with a Linktest.req every half T8
     And the IUT treats the connection as SELECTED
+
+  @E37-6.3.1 @MUST
+  Scenario: The IUT forms connections in the connect mode it declares
+    Given a TCP connection to the IUT
+    Then the connection was formed in the connect mode the IUT declares
+
+  @E37-6.3.2 @MUST @iut-passive
+  Scenario: A passive IUT accepts a connection on its published port, which starts NOT SELECTED
+    Given a TCP connection to the IUT
+    Then the IUT is not selected

@@ -64,3 +64,12 @@ Feature: Select procedure (E37 7.2)
   Scenario: The IUT's Select.req has the format of E37 8.2.2
     Given a connection from the IUT that sent Select.req
     Then the Select.req has header bytes 2 and 3 zero, PType 0 and no text
+
+  @E37-7.2.3 @MUST @iut-active @e37-only
+  Scenario: Simultaneous Select: the IUT accepts the tester's Select.req while its own is open
+    # Each entity accepts the other's Select.req; HSMS-SS restricts Select, so generic E37 only.
+    Given a connection from the IUT whose Select.req the tester holds
+    When the tester sends Select.req
+    Then the IUT answers with Select.rsp status 0
+    When the tester now answers the IUT's open request
+    Then the IUT is selected

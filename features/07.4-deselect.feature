@@ -31,3 +31,13 @@ Feature: Deselect procedure (E37 7.4)
       | 1      | Communication Not Established | the IUT is selected                               |
       | 2      | Communication Busy            | the IUT is selected                               |
       | 128    | local entity-specific         | the IUT is selected                               |
+
+  @E37-7.4.3 @MUST @needs-control
+  Scenario: Simultaneous Deselect: the IUT accepts the tester's Deselect.req while its own is open
+    Given a selected connection to the IUT
+    When the IUT is made to send Deselect.req and the tester holds the response
+    And the tester sends Deselect.req
+    # Leaving SELECTED after a Deselect is judged under 7.4.2; here, accepting the crossing request.
+    Then the IUT answers with Deselect.rsp status 0
+    When the tester now answers the IUT's open request
+    Then the IUT still answers Linktest.req

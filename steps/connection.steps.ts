@@ -18,6 +18,10 @@ Given('a TCP connection to the IUT', step(async (ctx) => {
   await ctx.openConnection();
 }));
 
+Then('the connection was formed in the connect mode the IUT declares', step((ctx) => {
+  ctx.expectDeclaredConnectMode();
+}));
+
 When('the tester waits {float} x T{int}', step(async (ctx, factor: number, timer: number) => {
   await ctx.delay(factor * ctx.timerMs(timer));
 }));

@@ -12,6 +12,10 @@ When('the IUT is made to send S1F1 W and the tester holds the reply', step(async
   await tx.makeIutSend(ctx, 'S1F1 W');
 }));
 
+When('the IUT is made to send Deselect.req and the tester holds the response', step(async (ctx) => {
+  await tx.makeIutSend(ctx, 'Deselect.req');
+}));
+
 When('the IUT is made to send Separate.req', step(async (ctx) => {
   await tx.makeIutSend(ctx, 'Separate.req');
 }));

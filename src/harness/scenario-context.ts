@@ -122,6 +122,18 @@ export class ScenarioContext {
     c.send(msg.selectRsp(r.value.header, status), status === 0 ? 'tester accepts the select' : 'tester keeps the connection NOT SELECTED');
   }
 
+  /** E37-6.3.1: a passive IUT accepted the tester's connection; an active one opened it itself. */
+  expectDeclaredConnectMode(name: ConnName = 'main'): void {
+    const ep = this.trace.endpoints.get(name);
+    if (!ep) throw new HarnessError(`no connection named '${name}' was formed`);
+    const role = this.iut.config.role;
+    const expected = role === 'passive';
+    if (role !== 'alternating' && ep.testerInitiated !== expected) {
+      throw new Failure(`the profile declares connect mode ${role}, but the ${ep.testerInitiated ? 'tester' : 'IUT'} opened the connection`);
+    }
+    this.recorder.measure(`connection opened by the ${ep.testerInitiated ? 'tester (the IUT accepted it on its published port)' : 'IUT (it connected to the tester)'}`);
+  }
+
   /** Session id the tester uses on its control messages: 0xFFFF under HSMS-SS, else the profile's. */
   get controlSessionId(): number {
     return this.iut.config.standard === 'hsms-ss' ? LINKTEST_SESSION_ID : this.iut.config.sessionId;

@@ -72,7 +72,7 @@ function isStream9(f: Frame): boolean {
 
 // ---- the IUT's own requests, held by the tester -----------------------------------------------
 
-type HeldKind = 'Linktest.req' | 'S1F1 W' | 'Separate.req';
+type HeldKind = 'Linktest.req' | 'S1F1 W' | 'Separate.req' | 'Deselect.req';
 
 /**
  * Makes the IUT initiate `kind` (control required) and waits for it; the tester does not answer
@@ -89,6 +89,9 @@ export async function makeIutSend(ctx: ScenarioContext, kind: HeldKind): Promise
   } else if (kind === 'Separate.req') {
     command = { kind: 'separate' };
     match = (f) => f.header.sType === SType.SeparateReq;
+  } else if (kind === 'Deselect.req') {
+    command = { kind: 'deselect' };
+    match = (f) => f.header.sType === SType.DeselectReq;
   } else {
     // An active IUT may not yet have read the tester's Select.rsp: a Linktest round trip orders it.
     if (ctx.iut.config.role !== 'passive') await ctx.expectLinktestAnswered();

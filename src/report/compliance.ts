@@ -1,4 +1,4 @@
-import { REQUIREMENTS, sectionOrder } from '../harness/requirements';
+import { JUDGED_THROUGH, REQUIREMENTS, sectionOrder } from '../harness/requirements';
 import type { ScenarioResult } from '../harness/suite-runner';
 import type { BaselineSummary } from './baseline';
 import { worst, type ClauseVerdict, type Verdict } from '../harness/verdict';
@@ -69,8 +69,14 @@ export function buildCompliance(input: ComplianceInput): ComplianceReport {
     const verdicts = scenarios.map((s) => s.verdict);
     let verdict: ClauseVerdict = worst<ClauseVerdict>(verdicts, 'not-tested');
     let reason: string | undefined;
-    if (scenarios.length === 0) {
-      reason = q.notTestedReason ?? 'no scenario of this suite checks it yet';
+    const through = JUDGED_THROUGH[q.id];
+    if (scenarios.length === 0 && through) {
+      // Judged through the sections that carry the same obligations (requirements.ts).
+      const judged = through.flatMap((id) => byClause.get(id) ?? []).map((s) => s.verdict);
+      verdict = worst<ClauseVerdict>(judged, 'not-tested');
+      reason = `judged through ${through.join(', ')}`;
+    } else if (scenarios.length === 0) {
+      reason = q.notTestedReason ?? 'no scenario of this suite checks it';
     } else if (verdict === 'not-applicable') {
       reason = [...new Set(scenarios.map((s) => s.reason))].join('; ');
     } else if (q.standard === 'hsms-ss' && input.standard !== 'hsms-ss') {
