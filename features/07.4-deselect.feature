@@ -37,7 +37,8 @@ Feature: Deselect procedure (E37 7.4)
     Given a selected connection to the IUT
     When the IUT is made to send Deselect.req and the tester holds the response
     And the tester sends Deselect.req
-    # Leaving SELECTED after a Deselect is judged under 7.4.2; here, accepting the crossing request.
+    # Leaving SELECTED after a Deselect is judged under 7.4.2; here, that the crossing request is
+    # accepted and the IUT's own transaction stays open for its response (no Reject reason 3).
     Then the IUT answers with Deselect.rsp status 0
     When the tester now answers the IUT's open request
-    Then the IUT still answers Linktest.req
+    Then the IUT takes the Deselect.rsp for its own request without answering it

@@ -89,6 +89,11 @@ Then('the IUT does not answer the Separate.req', step(async (ctx) => {
   await pc.expectNoAnswer(ctx, 'Separate.req', 'pass');
 }));
 
+Then('the IUT takes the Deselect.rsp for its own request without answering it', step(async (ctx) => {
+  // NOT SELECTED now: closing the connection is allowed (E37-5.3 transition 5, E37-6.4).
+  await pc.expectNoAnswer(ctx, 'the Deselect.rsp to its own Deselect.req', 'pass');
+}));
+
 Then('the IUT ignores the Separate.req', step(async (ctx) => {
   await pc.expectSeparateIgnored(ctx);
 }));

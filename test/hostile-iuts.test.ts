@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freePort } from './support/raw-socket';
 
 /**
  * The harness against IUTs that misbehave in ways no scenario plans for: each run finishes in
@@ -27,18 +28,6 @@ interface RunOutcome {
   readonly stderr: string;
   readonly report: { clauses: Array<{ scenarios: Array<{ verdict: string; reason: string }> }> } | null;
   readonly ms: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function certify(profileYaml: (port: number) => string, extraArgs: string[] = []): Promise<RunOutcome> {

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freePort } from './support/raw-socket';
 
 /**
  * Ctrl-C during a run against a launched IUT: the harness exits with 130 in bounded time, the
@@ -18,18 +19,6 @@ const profileSource = path.join(root, 'examples', 'profiles', 'reference-peer-pa
 const EXIT_LIMIT_MS = 60_000;
 /** Bound on the run's start-up (loading the suite) before the first verdict is printed. */
 const START_LIMIT_MS = 30_000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** True when something accepts a TCP connection on 127.0.0.1:port (bounded to 1 s). */
 function listening(port: number): Promise<boolean> {
