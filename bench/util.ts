@@ -103,7 +103,7 @@ export function formatTable(rows: readonly Row[]): string {
   return [line(head), sep, ...rows.map(line)].join('\n');
 }
 
-/** The same rows as a GitHub markdown table (for bench/RESULTS.md and the README). */
+/** The same rows as a GitHub markdown table (for the README). */
 export function formatMarkdown(rows: readonly Row[]): string {
   const out = ['| section | figure | value | reference (same run) | ratio | target | met? |', '|---|---|---|---|---|---|---|'];
   for (const r of rows) out.push(`| ${r.section} | ${r.figure} | ${r.value} | ${r.reference} | ${r.ratio} | ${r.target} | ${r.status} |`);
