@@ -21,6 +21,7 @@ import { HsmsEntity, type PeerEvent } from '../src/peer/entity';
 import { DEFAULT_PARAMETERS, type PeerParameters, type TimerSeconds } from '../src/peer/parameters';
 import { SessionMachine } from '../src/peer/session-machine';
 import { LOCALHOST, now, RawSocket, waitUntil } from './support/raw-socket';
+import { seededRandom } from '../bench/util';
 
 const STORM_FLAG = '--frame-storm';
 
@@ -39,17 +40,7 @@ interface StormResult {
   readonly error: string | null;
 }
 
-/** Deterministic PRNG (mulberry32), so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+
 
 /**
  * One connection's worth of input, as the chunks the socket would deliver: a run of frames
@@ -122,7 +113,7 @@ function runStormChild(target: number): void {
     const m = process.memoryUsage();
     return { heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers, rss: m.rss };
   };
-  const rand = prng(0x5eed);
+  const rand = seededRandom(0x5eed);
   const scripts = Array.from({ length: 64 }, () => buildScript(rand));
   let frames = 0;
   let bytes = 0;
