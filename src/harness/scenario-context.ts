@@ -1,5 +1,5 @@
 import { LINKTEST_SESSION_ID, RejectReason, SType, sTypeName } from '../protocol/constants';
-import { describeHeader, encodeFrame, hex16, hex32, isPrimary, stream, wBit, type Frame, type Header } from '../protocol/header';
+import { describeHeader, hex16, hex32, isPrimary, stream, wBit, type Frame, type Header } from '../protocol/header';
 import * as msg from '../protocol/messages';
 import { describeFrame } from '../peer/event-format';
 import type { IutSession } from './iut';
@@ -15,11 +15,6 @@ import { WireTrace } from './wire-trace';
  */
 
 export type ConnName = string;
-
-/** A Reject.req the IUT sent, checked against E37-8.2.8 for the message it rejects. */
-export interface RejectCheck {
-  readonly reasons: readonly number[];
-}
 
 export class ScenarioContext {
   readonly trace = new WireTrace();
@@ -398,19 +393,6 @@ export class ScenarioContext {
   async expectStaysOpen(ms: number, name: ConnName = 'main'): Promise<void> {
     const closedAt = await this.waitClose(ms, name);
     if (closedAt !== null) throw new Failure(`the IUT closed the connection after ${(closedAt / 1000).toFixed(3)} s although it had to stay open`);
-  }
-
-  /** Encodes a frame (for raw sends). */
-  encode(frame: Frame): Buffer {
-    return encodeFrame(frame);
-  }
-
-  isReply(primary: Header, f: Header): boolean {
-    return f.sType === SType.Data && f.systemBytes === primary.systemBytes && !isPrimary(f);
-  }
-
-  wBitOf(h: Header): boolean {
-    return wBit(h);
   }
 
   /** A pause the scenario needs (timer scenarios); counted as unavoidable waiting. */

@@ -62,8 +62,6 @@ export class TesterConnection {
   private nextSystemBytes = 0x7e570001;
   /** A framing fault in what the IUT sent, if any. */
   framingError: FramingError | null = null;
-  /** Frames the IUT sent that were never examined because it sent too many. */
-  floodDropped = 0;
   /** System bytes of the tester's keep-alive Linktest.req; their responses are consumed on the side. */
   private readonly keepAlives = new Set<number>();
   readonly openedAt: number;
@@ -280,10 +278,7 @@ export class TesterConnection {
       // A flooding IUT must not exhaust the harness: keep the most recent frames only.
       if (this.received.length >= MAX_KEPT_FRAMES) this.received.shift();
       this.received.push(received);
-      if (this.queue.length >= MAX_KEPT_FRAMES) {
-        this.queue.shift();
-        this.floodDropped++;
-      }
+      if (this.queue.length >= MAX_KEPT_FRAMES) this.queue.shift();
       const auto = this.autoAnswerFor(out.frame);
       this.trace.frame(this.name, 'in', out.frame, auto ?? undefined);
       if (auto) continue;

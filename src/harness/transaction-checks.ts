@@ -7,6 +7,7 @@ import type { ControlCommand } from './iut';
 import type { ScenarioContext } from './scenario-context';
 import type { TesterConnection } from './tester-connection';
 import { Failure, Inconclusive, NotApplicable, VerdictSignal } from './verdict';
+import { E37_MINIMUM_RANGES, type TimerName } from '../peer/parameters';
 
 /**
  * Harness functions for E37 sections 9.3 (control transactions), 9.4 (SECS-II), 10
@@ -481,15 +482,14 @@ export function checkMaxLengthDocumented(ctx: ScenarioContext): void {
   ctx.recorder.measure(`maximum received message length ${n} bytes`);
 }
 
-const RANGE_10_1: Readonly<Record<number, number>> = { 3: 120, 5: 240, 6: 240, 7: 240, 8: 120 };
-
 /** E37-10.1: a declared timer outside the minimum range is reported (info); a wider range passes. */
 export function checkTimerRange(ctx: ScenarioContext, timer: number): void {
-  const max = RANGE_10_1[timer];
-  if (max === undefined) throw new Inconclusive(`E37-10.1 sets no range for T${timer}`);
+  const range = E37_MINIMUM_RANGES[`t${timer}` as TimerName] as readonly [number, number] | undefined;
+  if (range === undefined) throw new Inconclusive(`E37-10.1 sets no range for T${timer}`);
+  const [min, max] = range;
   const v = ctx.timerMs(timer) / 1000;
   if (!Number.isFinite(v) || v <= 0) throw new Failure(`T${timer} declared ${v} s: not a usable setting`);
-  const where = v < 1 || v > max ? `outside the E37-10.1 minimum range 1-${max} s (reported; a wider range passes)` : `inside the E37-10.1 minimum range 1-${max} s`;
+  const where = v < min || v > max ? `outside the E37-10.1 minimum range ${min}-${max} s (reported; a wider range passes)` : `inside the E37-10.1 minimum range ${min}-${max} s`;
   ctx.recorder.measure(`T${timer} declared ${v} s, ${where}`);
 }
 

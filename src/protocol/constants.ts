@@ -66,9 +66,6 @@ export const DEFINED_STYPES: ReadonlySet<number> = new Set([
   SType.SeparateReq,
 ]);
 
-/** Requests that open a control transaction and wait for a response (E37-9.3.1). */
-export const CONTROL_REQUESTS: ReadonlySet<number> = new Set([SType.SelectReq, SType.DeselectReq, SType.LinktestReq]);
-
 /** Response STypes and the request each one answers (E37-8.2.8: a response with no open request is rejected with reason 3). */
 export const RESPONSE_TO_REQUEST: ReadonlyMap<number, SType> = new Map([
   [SType.SelectRsp, SType.SelectReq],
