@@ -248,7 +248,7 @@ function writeHumanReports(reportDir: string, report: ComplianceReport): string 
   fs.writeFileSync(path.join(reportDir, 'compliance.md'), renderComplianceMarkdown(report));
   const results = path.join(reportDir, 'allure-results');
   if (!fs.existsSync(results)) return 'Allure HTML report not built: no allure-results/ in the report folder';
-  return generateAllureReport(results, path.join(reportDir, 'allure-report'), projectRoot());
+  return generateAllureReport(results, path.join(reportDir, 'allure-report'));
 }
 
 /** `hsms-conformance report`: rebuilds the human-readable reports of a finished run. */

@@ -124,7 +124,8 @@ const ELEMENT_SIZE: Readonly<Record<Exclude<ItemType, 'L'>, number>> = {
   U4: 4,
 };
 
-const INT_RANGE: Readonly<Record<IntType, readonly [number, number]>> = {
+/** Value range of each integer format (SEMI E5). */
+export const INT_RANGE: Readonly<Record<IntType, readonly [number, number]>> = {
   I1: [-0x80, 0x7f],
   I2: [-0x8000, 0x7fff],
   I4: [-0x80000000, 0x7fffffff],
@@ -132,7 +133,8 @@ const INT_RANGE: Readonly<Record<IntType, readonly [number, number]>> = {
   U2: [0, 0xffff],
   U4: [0, 0xffffffff],
 };
-const BIGINT_RANGE: Readonly<Record<'I8' | 'U8', readonly [bigint, bigint]>> = {
+/** Value range of the 8-byte integer formats. */
+export const BIGINT_RANGE: Readonly<Record<'I8' | 'U8', readonly [bigint, bigint]>> = {
   I8: [-(1n << 63n), (1n << 63n) - 1n],
   U8: [0n, (1n << 64n) - 1n],
 };
