@@ -1,13 +1,16 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { compileReplies } from './default-responder';
 import { DEFAULT_PARAMETERS, ParameterError, TIMER_NAMES, validateParameters, type PeerParameters, type TimerSeconds } from './parameters';
 
 /**
  * Installation-time parameter storage (E37-10.1: settings survive a restart). A JSON file with
  * the same names as the command line, e.g.
  * `{ "mode": "passive", "port": 5000, "timers": { "t7": 10 } }`. Unknown keys are errors that name the key.
+ * `replies` is the peer's application: a reply table from primaries to the SECS-II text of
+ * their replies, `{ "S1F13": "<L[2] <B 0x00> <L>>" }` (default-responder.ts).
  */
 
-const TOP_KEYS = ['mode', 'host', 'port', 'sessionId', 'timers', 'maxLength', 'standard', 'multipleConnections', 'refusal'] as const;
+const TOP_KEYS = ['mode', 'host', 'port', 'sessionId', 'timers', 'maxLength', 'standard', 'multipleConnections', 'refusal', 'replies'] as const;
 
 export function parseConfig(text: string, source: string): Partial<PeerParameters> {
   let raw: unknown;
@@ -21,6 +24,7 @@ export function parseConfig(text: string, source: string): Partial<PeerParameter
   for (const [key, value] of Object.entries(raw)) {
     if (!(TOP_KEYS as readonly string[]).includes(key)) throw new ParameterError(key, `unknown key in ${source} (known: ${TOP_KEYS.join(', ')})`);
     if (key === 'timers') out.timers = parseTimers(value, source);
+    else if (key === 'replies') out.replies = parseReplies(value, source);
     else out[key] = value;
   }
   const typed = out as Partial<PeerParameters>;
@@ -48,6 +52,13 @@ function parseTimers(value: unknown, source: string): Partial<TimerSeconds> {
     out[key as keyof TimerSeconds] = v;
   }
   return out;
+}
+
+function parseReplies(value: unknown, source: string): Readonly<Record<string, string>> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ParameterError('replies', `must be an object in ${source}, e.g. { "S1F13": "<L[2] <B 0x00> <L>>" }`);
+  const replies = value as Record<string, string>;
+  compileReplies(replies);
+  return replies;
 }
 
 export function loadConfig(path: string): Partial<PeerParameters> {

@@ -52,6 +52,8 @@ export interface PeerParameters {
   readonly multipleConnections: boolean;
   /** E37-9.2.4.1: how further connections are refused when multipleConnections is false. */
   readonly refusal: RefusalOption;
+  /** The peer's application: primary `SxFy` -> the SECS-II text of its reply (configuration file only). */
+  readonly replies?: Readonly<Record<string, string>>;
 }
 
 export const DEFAULT_PARAMETERS: PeerParameters = {
