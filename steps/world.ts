@@ -51,6 +51,7 @@ function iutSession(config: IutConfig): IutSession {
   return session;
 }
 
+/** The cucumber world of a scenario: `this` in step bodies and hooks; `ctx` is its ScenarioContext. */
 export class HsmsWorld extends World<SuiteParameters> {
   ctx!: ScenarioContext;
   /** Gherkin keyword type of the step running: failures in a Given are inconclusive (precondition). */

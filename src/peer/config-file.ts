@@ -12,6 +12,7 @@ import { DEFAULT_PARAMETERS, ParameterError, TIMER_NAMES, validateParameters, ty
 
 const TOP_KEYS = ['mode', 'host', 'port', 'sessionId', 'timers', 'maxLength', 'standard', 'multipleConnections', 'refusal', 'replies'] as const;
 
+/** Parses a configuration file's text; throws a ParameterError naming the key at fault. */
 export function parseConfig(text: string, source: string): Partial<PeerParameters> {
   let raw: unknown;
   try {
@@ -61,6 +62,7 @@ function parseReplies(value: unknown, source: string): Readonly<Record<string, s
   return replies;
 }
 
+/** Reads and parses a configuration file. */
 export function loadConfig(path: string): Partial<PeerParameters> {
   let text: string;
   try {
@@ -82,6 +84,7 @@ export function mergeParameters(...parts: Partial<PeerParameters>[]): PeerParame
   return validateParameters(merged);
 }
 
+/** Writes the parameters in use as a configuration file (`hsms-peer --save-config`). */
 export function saveConfig(path: string, p: PeerParameters): void {
   writeFileSync(path, JSON.stringify(p, null, 2) + '\n');
 }
