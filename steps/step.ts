@@ -1,23 +1,9 @@
 import { IutUnreachable, VerdictSignal } from '../src/harness/verdict';
 import type { ScenarioContext } from '../src/harness/scenario-context';
+import { STEP_DOC, type StepDoc } from '../src/harness/step-doc';
 import type { HsmsWorld } from './world';
 
-/**
- * What a step does and what it checks, kept next to its definition: `hsms-conformance steps`
- * prints the catalogue from these.
- */
-export interface StepDoc {
-  /** What the step does to the IUT or the connection, in a tester's words. */
-  readonly does: string;
-  /**
-   * What the step judges and how: the verdict when the IUT does not behave (a Given step's
-   * failure is inconclusive: its precondition was not met). Omitted for steps that only act.
-   */
-  readonly checks?: string;
-}
-
-/** Where `step` keeps a definition's StepDoc on the function cucumber receives. */
-export const STEP_DOC: unique symbol = Symbol.for('hsms-conformance.step-doc') as never;
+export { STEP_DOC, type StepDoc };
 
 /** A step body: the scenario's context first, then the step's parameters; `this` is the world. */
 export type StepBody<A extends unknown[]> = (this: HsmsWorld, ctx: ScenarioContext, ...args: A) => Promise<void> | void;

@@ -2,7 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { configFromProfile, embeddedConfig, type IutConfig } from '../harness/iut-config';
 import { loadProfile, ProfileError } from '../harness/profile';
-import { projectRoot, runSuite, type ScenarioResult } from '../harness/suite-runner';
+import { projectRoot, runSuite, type ScenarioResult, type UserSuite } from '../harness/suite-runner';
+import { checkUserFeatures } from '../harness/user-feature-check';
+import { StepFileError } from '../harness/step-files';
 import { INTERRUPTED, isFailing } from '../harness/verdict';
 import { buildCompliance, type ComplianceReport } from '../report/compliance';
 import { buildJunit } from '../report/junit';
@@ -12,17 +14,22 @@ import { renderComplianceHtml, renderComplianceMarkdown } from '../report/compli
 import { TRACES_DIR } from '../report/evidence';
 import { choiceOption, numberOption, parseArgs, UsageError } from './args';
 import { runFuzzCommand } from './fuzz-command';
+import { runStepsCommand } from './steps-command';
+import { USER_SUITE_SPEC, USER_SUITE_USAGE, userSuiteFrom } from './user-suite-options';
 
 const USAGE = `usage: hsms-conformance [run] [--profile FILE] [--tags EXPR] [--report-dir reports]
                         [--seed N] [--fuzz-runs N] [--strict] [--standard e37|hsms-ss]
-                        [--baseline FILE]
+                        [--baseline FILE] [--features DIR|FILE ...] [--require FILE ...]
+                        [--requirements FILE ...] [--only-user-features]
        hsms-conformance report [--report-dir reports]
        hsms-conformance fuzz [--profile FILE] [--runs N] [--seed S] [--replay TOKEN]
+       hsms-conformance steps [--require FILE ...] [--json]
   Without --profile the embedded reference peer is certified, as a passive and as an active IUT
   (--standard chooses which rules it follows). --baseline names known failures (one clause id or
   'scenario: NAME' per line, each with a '# why' comment): they do not fail the run, a known
   failure that now passes (stale entry) does. 'report' rebuilds compliance.html, compliance.md
   and the Allure HTML report from a finished run's compliance.json and allure-results/.
+${USER_SUITE_USAGE}
   Exit codes: 0 pass, 1 failure, 2 usage or profile error, 3 IUT unreachable or harness error.`;
 
 const SPEC = {
@@ -35,6 +42,7 @@ const SPEC = {
   standard: 'string',
   baseline: 'string',
   help: 'boolean',
+  ...USER_SUITE_SPEC,
 } as const;
 
 const REPORT_SPEC = { 'report-dir': 'string', help: 'boolean' } as const;
@@ -49,6 +57,8 @@ interface RunOptions {
   readonly standard: 'e37' | 'hsms-ss';
   readonly baselinePath: string | undefined;
   readonly baseline: BaselineEntry[] | null;
+  /** The user's own features, steps and requirements (--features, --require, --requirements). */
+  readonly user: UserSuite | undefined;
 }
 
 type Command = { readonly kind: 'run'; readonly options: RunOptions } | { readonly kind: 'report'; readonly reportDir: string } | 'help';
@@ -106,6 +116,7 @@ function parseRunOptions(argv: readonly string[]): RunOptions | 'help' {
     fuzzRuns,
     strict: args.flags.has('strict'),
     standard,
+    user: userSuiteFrom(args),
   };
 }
 
@@ -153,6 +164,13 @@ async function run(o: RunOptions): Promise<number> {
   } else {
     configs = [embeddedConfig('passive', o.standard), embeddedConfig('active', o.standard)];
   }
+  if (o.user) {
+    const problems = await checkUserFeatures(o.user);
+    if (problems.length > 0) {
+      process.stderr.write(`hsms-conformance: your features cannot run as they are:\n  ${problems.join('\n  ')}\n`);
+      return 2;
+    }
+  }
   fs.mkdirSync(o.reportDir, { recursive: true });
   // This run's evidence only: stale traces or Allure results would mix with the new ones.
   const allureResults = path.join(o.reportDir, 'allure-results');
@@ -168,6 +186,7 @@ async function run(o: RunOptions): Promise<number> {
       seed: o.seed,
       fuzzRuns: o.fuzzRuns,
       ...(o.tags ? { tags: o.tags } : {}),
+      ...(o.user ? { user: o.user } : {}),
       messagesFile,
       reportDir: o.reportDir,
       formats: ['allure-cucumberjs/reporter'],
@@ -191,6 +210,7 @@ async function run(o: RunOptions): Promise<number> {
     version: harnessVersion(),
     profile: first.profileSummary,
     results,
+    userRequirements: o.user?.catalogue.requirements ?? [],
   });
   const baseline = o.baseline && o.baselinePath ? compareBaseline(o.baselinePath, o.baseline, results, report.clauses, o.strict) : null;
   if (baseline) report.baseline = baseline;
@@ -282,6 +302,7 @@ function mergeMessageFiles(parts: readonly string[], target: string): void {
 
 async function main(): Promise<number> {
   if (process.argv[2] === 'fuzz') return runFuzzCommand(process.argv.slice(3));
+  if (process.argv[2] === 'steps') return runStepsCommand(process.argv.slice(3));
   let command: Command;
   try {
     command = parseCommand(process.argv.slice(2));
@@ -302,6 +323,10 @@ async function main(): Promise<number> {
   } catch (err) {
     if (err instanceof ProfileError) {
       process.stderr.write(`hsms-conformance: profile error: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof StepFileError) {
+      process.stderr.write(`hsms-conformance: ${err.message}\n`);
       return 2;
     }
     throw err;

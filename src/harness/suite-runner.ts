@@ -91,7 +91,7 @@ export function builtInFeatures(): string {
 }
 
 /** The environment cucumber runs in: the package root, its own formatter output discarded. */
-function cucumberEnvironment(): IRunEnvironment {
+export function cucumberEnvironment(): IRunEnvironment {
   // Cucumber always writes a formatter to stdout; ours prints its own progress lines instead.
   const quiet = new Writable({ write: (_chunk, _encoding, done) => done() });
   return { cwd: projectRoot(), stdout: quiet, stderr: process.stderr, env: process.env };

@@ -185,8 +185,11 @@ export function checkScenarioTags(scenarios: readonly TaggedScenario[], catalogu
         continue;
       }
       if (HARNESS_TAGS.has(tag) || plain.has(tag)) continue;
-      const hint = clause !== undefined ? 'the E37 catalogue has no such clause' : 'declare it in a requirements file (--requirements FILE), as a requirement id or under "tags"';
-      problems.push(`${s.location}: scenario '${s.name}' carries ${tag}, which no requirements file declares: ${hint}`);
+      problems.push(
+        clause !== undefined
+          ? `${s.location}: scenario '${s.name}' carries ${tag}, which the E37 catalogue does not define`
+          : `${s.location}: scenario '${s.name}' carries ${tag}, which no requirements file declares (declare it with --requirements FILE, as a requirement id or under "tags")`,
+      );
     }
     if (clauses === 0) problems.push(`${s.location}: scenario '${s.name}' names no clause: tag it with the id of a requirement it checks (e.g. @${catalogue.requirements[0]?.id ?? 'MY-1'})`);
   }
