@@ -37,7 +37,8 @@ interface StepDefinitionView {
 export async function stepCatalogue(support: readonly string[] = []): Promise<CatalogueEntry[]> {
   const configuration = await suiteConfiguration({ user: { features: [], support, only: false, catalogue: { requirements: [], tags: [] } } });
   const library = await cachedSupport(configuration);
-  const builtIn = builtInStepsDir();
+  // Compiled steps, or their sources where a source map points a definition back to them.
+  const builtIn = [builtInStepsDir(), path.join(projectRoot(), 'steps')].map((d) => d + path.sep);
   const definitions = (library as unknown as { readonly stepDefinitions: readonly StepDefinitionView[] }).stepDefinitions;
   return definitions.map((d) => {
     const doc = stepDocOf(d.unwrappedCode);
@@ -47,7 +48,7 @@ export async function stepCatalogue(support: readonly string[] = []): Promise<Ca
       pattern: typeof d.pattern === 'string' ? d.pattern : `/${d.pattern.source}/`,
       does: doc?.does ?? '',
       checks: doc?.checks ?? '',
-      source: file.startsWith(builtIn + path.sep) ? 'built-in' : path.relative(process.cwd(), file),
+      source: builtIn.some((d) => file.startsWith(d)) ? 'built-in' : path.relative(process.cwd(), file),
     };
   });
 }
