@@ -58,14 +58,14 @@ export function userSupport(files: readonly string[]): UserSupport {
     else if (ext === '.mts') throw new StepFileError(`--require ${file}: .mts files are not supported; name it .ts (compiled to CommonJS) or write it as .mjs`);
     else throw new StepFileError(`--require ${file}: step definitions are .ts, .cts, .js, .cjs or .mjs files`);
   }
-  if (requirePaths.length > 0) registerTypeScript();
+  if (requirePaths.length > 0) registerTypeScript(requirePaths);
   return { requirePaths, importPaths };
 }
 
 let registered = false;
 
 /** Registers ts-node for the user's TypeScript step files, independent of the caller (see above). */
-function registerTypeScript(): void {
+function registerTypeScript(files: readonly string[]): void {
   if (registered) return;
   registered = true;
   const key = Symbol.for('ts-node.register.instance');
@@ -94,6 +94,8 @@ function registerTypeScript(): void {
       sourceMap: true,
       inlineSources: true,
     },
-    moduleTypes: { '**/*.ts': 'cjs' },
+    // Without a tsconfig.json a relative pattern would be relative to the working directory, so
+    // the patterns start at the file system root: every .ts file, wherever the user keeps it.
+    moduleTypes: Object.fromEntries([...new Set(files.map((f) => path.parse(f).root))].map((root) => [`${root.replace(/\\/g, '/')}**/*.ts`, 'cjs' as const])),
   });
 }
