@@ -7,6 +7,8 @@ export interface CommandResult {
   readonly stdout: string;
   readonly stderr: string;
   readonly timedOut: boolean;
+  /** Wall time, in ms. */
+  readonly ms: number;
 }
 
 export interface CommandOptions {
@@ -19,6 +21,7 @@ export interface CommandOptions {
 /** Runs a command in its own process group, killed as a whole if it outlives `timeoutMs`. */
 export function runCommand(command: string, args: readonly string[], options: CommandOptions): Promise<CommandResult> {
   return new Promise((resolve) => {
+    const started = performance.now();
     const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
@@ -35,11 +38,11 @@ export function runCommand(command: string, args: readonly string[], options: Co
     }, options.timeoutMs);
     child.on('error', (err) => {
       clearTimeout(killer);
-      resolve({ code: null, signal: null, stdout, stderr: `${stderr}${err.message}`, timedOut });
+      resolve({ code: null, signal: null, stdout, stderr: `${stderr}${err.message}`, timedOut, ms: performance.now() - started });
     });
     child.on('close', (code, signal) => {
       clearTimeout(killer);
-      resolve({ code, signal, stdout, stderr, timedOut });
+      resolve({ code, signal, stdout, stderr, timedOut, ms: performance.now() - started });
     });
   });
 }
