@@ -418,6 +418,21 @@ describe('profile.schema.json', () => {
     );
   });
 
+  test('uses only keywords draft-07 knows too, so editors that predate 2020-12 still check profiles', () => {
+    const known = new Set(['$schema', '$id', '$ref', '$defs', 'title', 'description', 'type', 'enum', 'anyOf', 'properties', 'additionalProperties', 'propertyNames', 'required', 'items', 'uniqueItems', 'minimum', 'maximum', 'exclusiveMinimum', 'minLength', 'pattern', 'default', 'examples']);
+    // $defs is only where $ref points (draft-07 tools follow the JSON pointer all the same);
+    // patternErrorMessage is the editors' own extension (VS Code, yaml-language-server).
+    known.add('patternErrorMessage');
+    const used = new Set<string>();
+    const walk = (s: JsonSchema): void => {
+      for (const key of Object.keys(s)) used.add(key);
+      for (const map of [s.properties, s.$defs]) for (const sub of Object.values(map ?? {})) walk(sub);
+      for (const sub of [...(s.anyOf ?? []), s.items, s.propertyNames, typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined]) if (sub) walk(sub);
+    };
+    walk(schema);
+    assert.deepEqual([...used].filter((k) => !known.has(k)), []);
+  });
+
   test('agrees with the code it documents: timer limits, the control procedures', () => {
     const timer = schema.$defs!.timer!;
     assert.equal(timer.minimum, TIMER_LIMITS.min);
