@@ -14,6 +14,7 @@ import { renderComplianceHtml, renderComplianceMarkdown } from '../report/compli
 import { TRACES_DIR } from '../report/evidence';
 import { choiceOption, numberOption, parseArgs, UsageError } from './args';
 import { runFuzzCommand } from './fuzz-command';
+import { runInitCommand } from './init-command';
 import { runStepsCommand } from './steps-command';
 import { USER_SUITE_SPEC, USER_SUITE_USAGE, userSuiteFrom } from './user-suite-options';
 
@@ -23,6 +24,7 @@ const USAGE = `usage: hsms-conformance [run] [--profile FILE] [--tags EXPR] [--r
                         [--requirements FILE ...] [--only-user-features]
        hsms-conformance report [--report-dir reports]
        hsms-conformance fuzz [--profile FILE] [--runs N] [--seed S] [--replay TOKEN]
+       hsms-conformance init [--role passive|active|alternating] [--standard e37|hsms-ss] [--out FILE] [--force]
        hsms-conformance steps [--require FILE ...] [--json]
   Without --profile the embedded reference peer is certified, as a passive and as an active IUT
   (--standard chooses which rules it follows). --baseline names known failures (one clause id or
@@ -302,6 +304,7 @@ function mergeMessageFiles(parts: readonly string[], target: string): void {
 
 async function main(): Promise<number> {
   if (process.argv[2] === 'fuzz') return runFuzzCommand(process.argv.slice(3));
+  if (process.argv[2] === 'init') return runInitCommand(process.argv.slice(3));
   if (process.argv[2] === 'steps') return runStepsCommand(process.argv.slice(3));
   let command: Command;
   try {
