@@ -158,25 +158,26 @@ entity.start().then(() => {
 }).then(() => console.log('API OK ' + Object.keys(m).length));
 `;
 
-const PROFILE = (port: number): string => `name: launched hsms-peer (from the user's project)
-role: passive
-host: 127.0.0.1
-port: ${port}
-sessionId: 0
-standard: e37
-timers: { t3: 1, t5: 0.3, t6: 0.5, t7: 0.8, t8: 0.4 }
-tolerance: 0.2
-capabilities:
-  multipleConnections: false
-  refusal: a
-  maxMessageLength: 1048576
-launch:
-  command: npx hsms-peer --mode $HSMS_ROLE --host $HSMS_HOST --port $HSMS_PORT --session-id $HSMS_SESSION_ID --t3 $HSMS_T3 --t5 $HSMS_T5 --t6 $HSMS_T6 --t7 $HSMS_T7 --t8 $HSMS_T8 --max-length 1048576
-  cwd: ..
-  restart: once
-  readyTimeout: 30
-control: stdin
-`;
+/**
+ * The starter profile `init` writes, made into the user's edit of it: the reference peer launched
+ * through npx (from the project root, `launch.cwd: ..` next to the profile in qa/), short timers.
+ */
+function launchedPeerProfile(starter: string, port: number): string {
+  const launch = [
+    'launch:',
+    '  command: npx hsms-peer --mode $HSMS_ROLE --host $HSMS_HOST --port $HSMS_PORT --session-id $HSMS_SESSION_ID --t3 $HSMS_T3 --t5 $HSMS_T5 --t6 $HSMS_T6 --t7 $HSMS_T7 --t8 $HSMS_T8',
+    '  cwd: ..',
+    '  restart: once',
+    '  readyTimeout: 30',
+    'control: stdin',
+  ].join('\n');
+  return starter
+    .replace(/^name: .*$/m, "name: launched hsms-peer (from the user's project)")
+    .replace(/^port: \d+$/m, `port: ${port}`)
+    .replace(/^timers: .*$/m, 'timers: { t3: 1, t5: 0.3, t6: 0.5, t7: 0.8, t8: 0.4 }')
+    .replace(/^tolerance: .*$/m, 'tolerance: 0.2')
+    .replace(/^control: none$/m, launch);
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -217,7 +218,7 @@ describe('the packed tarball', () => {
     const src = sources('src');
     const steps = sources('steps');
     const stray = packed.filter((f) => {
-      if (f === 'package.json' || f === 'README.md') return false;
+      if (f === 'package.json' || f === 'README.md' || f === 'profile.schema.json') return false;
       if (/^bin\/[a-z-]+\.js$/.test(f) || /^features\/[^/]+\.feature$/.test(f)) return false;
       const m = /^dist\/(src|steps)\/(.+)\.(js|d\.ts)$/.exec(f);
       return !m || !(m[1] === 'src' ? src : steps).has(m[2]!);
@@ -278,8 +279,27 @@ describe('installed in a project with neither a tsconfig.json of its own nor a m
     assert.ok(existsSync(path.join(plain, 'sub', 'reports', 'compliance.html')));
   });
 
+  test('init writes a starter profile with the schema reference for where it lives', async () => {
+    const r = await npx(path.join(plain, 'sub'), ['hsms-conformance', 'init', '--out', '../qa/peer.yaml']);
+    assert.equal(r.code, 0, describeRun('init', r));
+    const starter = readFileSync(path.join(plain, 'qa', 'peer.yaml'), 'utf8');
+    const ref = /^# yaml-language-server: \$schema=(\S+)$/m.exec(starter)?.[1];
+    assert.equal(ref, '../node_modules/hsms-conformance/profile.schema.json');
+    assert.ok(existsSync(path.resolve(plain, 'qa', ref)), 'the schema is installed where the reference points');
+  });
+
+  test('a profile with two mistyped keys exits 2 naming both, with their lines', async () => {
+    const starter = readFileSync(path.join(plain, 'qa', 'peer.yaml'), 'utf8');
+    writeFileSync(path.join(plain, 'qa', 'typos.yaml'), starter.replace(/^tolerance:/m, 'tolerence:').replace(/^sessionId:/m, 'sesionId:'));
+    const r = await npx(path.join(plain, 'sub'), ['hsms-conformance', 'run', '--profile', '../qa/typos.yaml']);
+    assert.equal(r.code, 2, describeRun('run with a mistyped profile', r));
+    assert.match(r.stderr, /typos\.yaml:\d+:\d+: tolerence: unknown key; did you mean 'tolerance'\?/);
+    assert.match(r.stderr, /typos\.yaml:\d+:\d+: sesionId: unknown key; did you mean 'sessionId'\?/);
+  });
+
   test('run --profile certifies a launched hsms-peer: the profile path from the working directory, launch.cwd from the profile', async () => {
-    writeFileSync(path.join(plain, 'qa', 'peer.yaml'), PROFILE(await freePort()));
+    const file = path.join(plain, 'qa', 'peer.yaml');
+    writeFileSync(file, launchedPeerProfile(readFileSync(file, 'utf8'), await freePort()));
     const r = await npx(path.join(plain, 'sub'), ['hsms-conformance', 'run', '--profile', '../qa/peer.yaml', '--tags', '@E37-7.5 or @E37-7.2.2', '--report-dir', '../profile-reports']);
     assert.equal(r.code, 0, describeRun('run --profile with a launched IUT', r));
     assert.match(r.stdout, /certifying launched hsms-peer \(from the user's project\)/);
