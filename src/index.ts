@@ -18,7 +18,7 @@
  *   maxLength: 1 << 20, standard: 'e37', multipleConnections: false, refusal: 'a' });
  * await peer.start();
  *
- * @module
+ * @module hsms-conformance
  */
 
 export {

@@ -16,7 +16,7 @@
  *   sendPrimary(ctx, { stream: 1, function: 13, text: '<L>' });
  * }));
  *
- * @module
+ * @module hsms-conformance/steps
  */
 
 export { After, AfterAll, Before, BeforeAll, BeforeStep, AfterStep, DataTable, Given, Then, When, defineParameterType } from '@cucumber/cucumber';

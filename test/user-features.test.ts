@@ -123,7 +123,9 @@ describe('the worked example in examples/custom-features', () => {
   test('passes against the reference peer, its scenarios in compliance.html, compliance.json and junit.xml', async () => {
     const dir = tempDir();
     const reports = path.join(dir, 'reports');
-    const r = await runCommand(process.execPath, [CLI, ...exampleArgs(await exampleProfile(dir), reports)], { cwd: dir, timeoutMs: RUN_LIMIT_MS });
+    // The caller's ts-node settings must not reach the compile of the example's TypeScript steps.
+    const env = { ...process.env, TS_NODE_PROJECT: path.join(dir, 'no-such-tsconfig.json'), TS_NODE_COMPILER_OPTIONS: '{"module":"esnext"}', TS_NODE_SKIP_IGNORE: 'true' };
+    const r = await runCommand(process.execPath, [CLI, ...exampleArgs(await exampleProfile(dir), reports)], { cwd: dir, timeoutMs: RUN_LIMIT_MS, env });
     assert.equal(r.code, 0, describeRun('example run', r));
     assert.match(r.stdout, /verdict: PASS/);
     const report = JSON.parse(readFileSync(path.join(reports, 'compliance.json'), 'utf8')) as { clauses: Array<{ id: string; verdict: string; source: string; scenarios: Array<{ name: string; verdict: string; trace: string }> }> };

@@ -73,18 +73,26 @@ function registerTypeScript(files: readonly string[]): void {
   if ((process as unknown as Record<symbol, unknown>)[key]) return;
   // Loaded only here: `import` of the package and runs without TypeScript steps never load ts-node.
   const tsNode = require('ts-node') as typeof import('ts-node');
+  // Every option ts-node would otherwise take from a TS_NODE_* variable is given here.
   tsNode.register({
+    cwd: path.dirname(files[0]!),
     skipProject: true,
     compiler: require.resolve('typescript'),
     transpileOnly: true,
     typeCheck: false,
+    compilerHost: false,
     files: false,
+    emit: false,
     swc: false,
     esm: false,
     scope: false,
     preferTsExts: false,
     experimentalResolver: false,
     ignore: ['(?:^|/)node_modules/'],
+    skipIgnore: false,
+    ignoreDiagnostics: [],
+    logError: false,
+    pretty: false,
     require: [],
     compilerOptions: {
       module: 'commonjs',
