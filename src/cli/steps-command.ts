@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { builtInStepsDir, StepFileError } from '../harness/step-files';
 import { cachedSupport, projectRoot, suiteConfiguration } from '../harness/suite-runner';
+import { EMPTY_CATALOGUE } from '../harness/user-requirements';
 import { stepDocOf } from '../harness/step-doc';
 import { parseArgs, UsageError } from './args';
 
@@ -35,7 +36,7 @@ interface StepDefinitionView {
 
 /** The catalogue of the built-in steps and of the given step files, in definition order. */
 export async function stepCatalogue(support: readonly string[] = []): Promise<CatalogueEntry[]> {
-  const configuration = await suiteConfiguration({ user: { features: [], support, only: false, catalogue: { requirements: [], tags: [] } } });
+  const configuration = await suiteConfiguration({ user: { features: [], support, only: false, catalogue: EMPTY_CATALOGUE } });
   const library = await cachedSupport(configuration);
   // Compiled steps, or their sources where a source map points a definition back to them.
   const builtIn = [builtInStepsDir(), path.join(projectRoot(), 'steps')].map((d) => d + path.sep);

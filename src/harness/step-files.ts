@@ -24,7 +24,7 @@ export interface UserSupport {
 const IMPORTED = new Set(['.js', '.cjs', '.mjs']);
 const TYPESCRIPT = new Set(['.ts', '.cts']);
 
-/** An extension the loader cannot take; the message says what to use instead. */
+/** A step file that does not exist or cannot be loaded; the message names it and says what would do. */
 export class StepFileError extends Error {
   override readonly name = 'StepFileError';
 }

@@ -86,7 +86,7 @@ export function projectRoot(): string {
 }
 
 /** The built-in E37 features. */
-export function builtInFeatures(): string {
+function builtInFeatures(): string {
   return path.join(projectRoot(), 'features');
 }
 
