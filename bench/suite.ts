@@ -69,7 +69,7 @@ export async function benchSuite(seed: number): Promise<SuiteFigures> {
   }
   const overhead = spans.map((s) => ({ ...s, over: s.durationMs - s.waitMs })).sort((a, b) => b.over - a.over);
   const notes = [
-    `suite: time outside scenarios (cucumber load, step definitions through ts-node, IUT start/stop between scenarios): ${((wallMs - scenarioMs) / 1000).toFixed(2)} s of ${(wallMs / 1000).toFixed(2)} s`,
+    `suite: time outside scenarios (cucumber and step definitions load, IUT start/stop between scenarios): ${((wallMs - scenarioMs) / 1000).toFixed(2)} s of ${(wallMs / 1000).toFixed(2)} s`,
     `suite: mean overhead per scenario beyond its waits: ${count > 0 ? ((scenarioMs - waitMs) / count).toFixed(1) : 'n/a'} ms`,
     ...overhead.slice(0, 3).map((s) => `suite: largest overhead: ${s.over.toFixed(0)} ms (${s.durationMs.toFixed(0)} ms, waits ${s.waitMs.toFixed(0)} ms) in "${s.name}" (IUT ${s.role})`),
   ];

@@ -3,7 +3,6 @@ import { LiveTarget, preflight, runLiveProperty, type LiveFuzzReport, type Prope
 import { printReport } from '../src/cli/fuzz-command';
 import { Failure, Inconclusive } from '../src/harness/verdict';
 import type { ScenarioContext } from '../src/harness/scenario-context';
-import type { HsmsWorld } from './world';
 import { step } from './step';
 
 /**
@@ -20,23 +19,29 @@ function runsFor(property: PropertyName, fuzzRuns: number): number {
   return Math.max(1, fuzzRuns);
 }
 
-Given('the IUT answers the checks every fuzzed case relies on', step(async (ctx) => {
+Given('the IUT answers the checks every fuzzed case relies on', step({
+  does: 'Checks that Select, Deselect and Linktest work before fuzzing.',
+  checks: 'A precondition: they work; inconclusive otherwise.',
+}, async (ctx) => {
   const findings = await preflight(new LiveTarget(ctx.iut));
   if (findings.length > 0) throw new Inconclusive(`fuzzing needs Select, Deselect and Linktest to work: ${findings.map((f) => `${f.clause}: ${f.message}`).join('; ')}`);
 }));
 
-When('the tester fuzzes the {word} property for clause {word}', function (this: HsmsWorld, property: string, clause: string) {
+When('the tester fuzzes the {word} property for clause {word}', step({
+  does: 'Runs the fast-check property (framing, gaps or model) against the IUT with the run\'s seed and --fuzz-runs budget, stopping at the first finding.',
+}, async function (ctx, property: string, clause: string) {
   const { seed, fuzzRuns } = this.parameters;
-  return step(async (c: ScenarioContext) => {
-    const p = property as PropertyName;
-    const report = await runLiveProperty(new LiveTarget(c.iut), { property: p, runs: runsFor(p, fuzzRuns), seed, clauses: [clause] });
-    reports.set(c, { report, clause });
-    c.trace.blockedMs += report.blockedMs ?? 0;
-    c.recorder.measure(`fuzz ${p}: ${report.casesRun} cases, seed ${seed}, case sequence ${report.caseDigest}`);
-  }).call(this);
-});
+  const p = property as PropertyName;
+  const report = await runLiveProperty(new LiveTarget(ctx.iut), { property: p, runs: runsFor(p, fuzzRuns), seed, clauses: [clause] });
+  reports.set(ctx, { report, clause });
+  ctx.trace.blockedMs += report.blockedMs ?? 0;
+  ctx.recorder.measure(`fuzz ${p}: ${report.casesRun} cases, seed ${seed}, case sequence ${report.caseDigest}`);
+}));
 
-Then('the fuzzer finds nothing', step(async (ctx) => {
+Then('the fuzzer finds nothing', step({
+  does: 'Reads the fuzz run\'s result and prints any failure with its replay command.',
+  checks: 'No finding on the scenario\'s clause: a MUST finding fails, a SHOULD finding is WARN, a finding on another clause leaves it inconclusive.',
+}, async (ctx) => {
   const r = reports.get(ctx);
   if (!r) throw new Inconclusive('no fuzz run');
   const { report } = r;

@@ -6,6 +6,7 @@ import { ScenarioContext } from '../src/harness/scenario-context';
 import { allureScenarioMessage, ALLURE_DIRECT_HOOK, ALLURE_MESSAGE_TYPE } from '../src/report/allure';
 import { writeEvidence } from '../src/report/evidence';
 import { INTERRUPTED, IutUnreachable, VERDICT_MEDIA_TYPE, VerdictSignal, type VerdictRecord } from '../src/harness/verdict';
+import type { UserRequirement } from '../src/harness/user-requirements';
 
 /** World parameters the runner passes (plain JSON). */
 export interface SuiteParameters {
@@ -14,6 +15,8 @@ export interface SuiteParameters {
   readonly fuzzRuns: number;
   /** Where the run writes reports; each scenario's pcap and decoded trace go to its traces/. */
   readonly reportDir?: string;
+  /** The user's own requirements (`run --requirements`), for the clause labels of their scenarios. */
+  readonly userRequirements?: readonly UserRequirement[];
 }
 
 // Every harness wait is bounded by the profile's timers; this is only the outer safety net.
@@ -48,6 +51,7 @@ function iutSession(config: IutConfig): IutSession {
   return session;
 }
 
+/** The cucumber world of a scenario: `this` in step bodies and hooks; `ctx` is its ScenarioContext. */
 export class HsmsWorld extends World<SuiteParameters> {
   ctx!: ScenarioContext;
   /** Gherkin keyword type of the step running: failures in a Given are inconclusive (precondition). */
@@ -109,6 +113,7 @@ After({ name: ALLURE_DIRECT_HOOK }, function (this: HsmsWorld, { pickle, gherkin
       seed: p.seed,
       verdict: ev.record.verdict,
       reason: ev.record.reason,
+      ...(p.userRequirements ? { userRequirements: p.userRequirements } : {}),
     }),
     ALLURE_MESSAGE_TYPE,
   );

@@ -11,6 +11,8 @@ import * as path from 'node:path';
 import { SType } from '../src/protocol/constants';
 import { encodeFrame, type Frame, type Header } from '../src/protocol/header';
 import { dataMessage, deselectReq, deselectRsp, linktestReq, linktestRsp, replyTo, selectReq, selectRsp, separateReq } from '../src/protocol/messages';
+import { A, encodeItem, L } from '../src/protocol/secs2';
+import { parseItem } from '../src/protocol/secs2-text';
 import { delay, freePort, now, RawServer, RawSocket } from './support/raw-socket';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -440,6 +442,45 @@ describe('hsms-peer process contract', () => {
     const closed = await s.waitClosed(t7 * 1000 + LATE + 1000);
     within('closed at T7', closed.at - s.connectedAt, t7 * 1000);
   });
+
+  test('a reply table in --config answers the primaries it names with their SECS-II text', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(path.join(tmpdir(), 'hsms-peer-cli-'));
+    tempDirs.push(dir);
+    const file = path.join(dir, 'peer.json');
+    const s1f14 = '<L[2] <B 0x00> <L[2] <A "REFPEER"> <A "1.0">>>';
+    writeFileSync(file, JSON.stringify({ mode: 'passive', port, replies: { S1F13: s1f14, S2F17: '<A "2024010112000000">', S5F1: '' } }));
+    const peer = run(['--config', file]);
+    await peer.waitLine(/listening/, 10000);
+    const s = await connect(port);
+    await selectNow(s);
+    const ask = async (stream: number, fn: number, sys: number): Promise<string> => exchange(s, dataMessage({ sessionId: 0, stream, function: fn, wBit: true, systemBytes: sys, text: encodeItem(L()) }));
+    const reply = (stream: number, fn: number, sys: number, text: Buffer): string => wire(replyTo(dataMessage({ sessionId: 0, stream, function: fn, wBit: true, systemBytes: sys }).header, text));
+    assert.equal(await ask(1, 13, 0x201), reply(1, 13, 0x201, encodeItem(parseItem(s1f14))));
+    assert.equal(await ask(2, 17, 0x202), reply(2, 17, 0x202, encodeItem(A('2024010112000000'))));
+    assert.equal(await ask(5, 1, 0x203), reply(5, 1, 0x203, Buffer.alloc(0)));
+    // Primaries the table does not name keep the default answers (CONTRACTS.md section 1).
+    assert.equal(await ask(1, 1, 0x204), reply(1, 1, 0x204, encodeItem(L())));
+    assert.equal(await ask(6, 11, 0x205), reply(6, 11, 0x205, Buffer.alloc(0)));
+  });
+
+  for (const [replies, message] of [
+    [{ S1F13: '<L[2] <B 0x00>>' }, /replies\.S1F13: not a SECS-II item: line 1, column 1: <L\[2\]> holds 1 items/],
+    [{ S1F14: '<L>' }, /replies\.S1F14: function 14 is not a primary's/],
+    [{ 'S1 F13': '<L>' }, /replies\.S1 F13: must name a primary message as SxFy/],
+    [{ S1F13: 7 }, /replies\.S1F13: must be the reply's SECS-II text as a string/],
+  ] as const) {
+    test(`a bad reply table entry exits 2 naming it (${Object.keys(replies)[0]})`, async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'hsms-peer-cli-'));
+      tempDirs.push(dir);
+      const file = path.join(dir, 'peer.json');
+      writeFileSync(file, JSON.stringify({ port: await freePort(), replies }));
+      const peer = run(['--config', file]);
+      const exit = await peer.waitExit(10000);
+      assert.equal(exit.code, 2);
+      assert.ok(peer.lines.some((l) => message.test(l)), `stderr matches ${message}: ${peer.lines.join('\n')}`);
+    });
+  }
 
   test('a port already in use exits 3', async () => {
     const holder = await listenRaw();

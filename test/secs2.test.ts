@@ -30,6 +30,7 @@ import {
   type ItemType,
   type Secs2ErrorCode,
 } from '../src/protocol/secs2';
+import { parseItem, Secs2TextError } from '../src/protocol/secs2-text';
 
 /*
  * SECS-II is the text of every PType 0 data message (E37-8.1.4.4, E37-8.2.1). The harness
@@ -414,5 +415,57 @@ describe('describeText', () => {
       },
       1000,
     );
+  });
+});
+
+describe('SECS-II text form', () => {
+  test('parseItem reads what formatItem writes: the same bytes, the same text', () => {
+    run(itemArb, (item) => {
+      const text = formatItem(item);
+      const parsed = parseItem(text);
+      assert.deepEqual(encodeItem(parsed), encodeItem(item), text);
+      assert.equal(formatItem(parsed), text);
+    });
+  });
+
+  test('formatItem writes what parseItem reads: hand-written texts come back in the canonical form', () => {
+    const cases: Array<[string, string]> = [
+      ['<L[2] <A "MDLN-1"> <L <U4 1 2 0x10> <B 0x00> <BOOLEAN true FALSE>>>', '<L[2] <A "MDLN-1"> <L[3] <U4 1 2 16> <B 0x00> <BOOLEAN TRUE FALSE>>>'],
+      ['<a>', '<A "">'],
+      [String.raw`<A[6] "ab" "c\\d\"">`, String.raw`<A "abc\\d\"">`],
+      ['<L\n  <A "x">\n  <I1 -128 0x7f>\n>', '<L[2] <A "x"> <I1 -128 127>>'],
+      ['<F4 1.5 NaN -Infinity -0>', '<F4 1.5 NaN -Infinity -0>'],
+      ['<I8 -9223372036854775808> ', '<I8 -9223372036854775808>'],
+      ['<U8 0xFFFFFFFFFFFFFFFF>', '<U8 18446744073709551615>'],
+      [String.raw`<J "\x80\t\u00ff">`, String.raw`<J "\x80\t\xFF">`],
+    ];
+    for (const [input, formatted] of cases) {
+      const item = parseItem(input);
+      assert.equal(formatItem(item), formatted, input);
+      assert.deepEqual(encodeItem(parseItem(formatted)), encodeItem(item), input);
+    }
+  });
+
+  test('a bad text names its line, column and fault', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['<U1 256>', /^line 1, column 5: 256 is out of range for <U1> \(0 to 255\)$/],
+      ['<L[3] <A>>', /^line 1, column 1: <L\[3\]> holds 1 items$/],
+      ['<X 1>', /^line 1, column 2: unknown item type 'X'/],
+      ['<L\n  <A "x"\n  <U4 1>>', /^line 3, column 3: expected '>' to close <A, found '<U4'$/],
+      [String.raw`<A "\u0100">`, /^line 1, column 4: <A> holds one byte per character/],
+      ['<A "abc>', /^line 1, column 4: unterminated string$/],
+      [String.raw`<A "\q">`, /unknown escape '\\q'/],
+      [String.raw`<A "\x4">`, /'\\x' needs 2 hex digits/],
+      ['<B 1 2> junk', /^line 1, column 9: unexpected 'junk' after the item$/],
+      ['<U4 1.5>', /<U4> takes integers/],
+      ['<BOOLEAN yes>', /<BOOLEAN> takes TRUE or FALSE, found 'yes'/],
+      ['<U4 <A>>', /<U4> holds values, not items/],
+      ['<F8 one>', /<F8> takes numbers, found 'one'/],
+      ['', /expected '<' to open an item, found the end of the text/],
+      ['<L' + ' <L'.repeat(40) + '>'.repeat(41), /lists nested deeper than 32/],
+    ];
+    for (const [input, message] of cases) {
+      assert.throws(() => parseItem(input), (e: unknown) => e instanceof Secs2TextError && message.test(e.message), input);
+    }
   });
 });

@@ -8,10 +8,10 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { runCommand, type CommandResult } from './support/run-command';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'bin', 'hsms-conformance.js');
@@ -19,42 +19,13 @@ const IUT_DIR = path.join(ROOT, 'examples', 'iuts', 'secs4js');
 /** Upper bound for one role's whole run (a normal run takes one to two minutes). */
 const RUN_LIMIT_MS = 6 * 60_000;
 
-interface RunResult {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly timedOut: boolean;
-  readonly ms: number;
-}
-
 /** Runs the suite in its own process group, killed as a whole if it outlives the limit. */
-function runSuite(args: readonly string[]): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    let timedOut = false;
-    const killer = setTimeout(() => {
-      timedOut = true;
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-    }, RUN_LIMIT_MS);
-    child.on('close', (code, signal) => {
-      clearTimeout(killer);
-      resolve({ code, signal, stdout, stderr, timedOut, ms: performance.now() - started });
-    });
-  });
+function runSuite(args: readonly string[]): Promise<CommandResult> {
+  return runCommand(process.execPath, [CLI, ...args], { cwd: ROOT, timeoutMs: RUN_LIMIT_MS });
 }
 
 /** The part of the output worth reading when the run did not pass: the summary and the baseline comparison. */
-function summaryOf(r: RunResult): string {
+function summaryOf(r: CommandResult): string {
   const at = r.stdout.indexOf('\nIUT: ');
   const summary = at >= 0 ? r.stdout.slice(at + 1) : r.stdout.slice(-6000);
   return `${summary}\n--- stderr (tail) ---\n${r.stderr.slice(-3000)}`;

@@ -9,13 +9,17 @@ export interface OptionSpec {
 
 export interface ParsedArgs {
   readonly positionals: string[];
+  /** The last value of each string option. */
   readonly values: Map<string, string>;
+  /** Every value of each string option, in order, for options that may repeat. */
+  readonly lists: Map<string, string[]>;
   readonly flags: Set<string>;
 }
 
 export function parseArgs(argv: readonly string[], spec: OptionSpec): ParsedArgs {
   const positionals: string[] = [];
   const values = new Map<string, string>();
+  const lists = new Map<string, string[]>();
   const flags = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -35,8 +39,9 @@ export function parseArgs(argv: readonly string[], spec: OptionSpec): ParsedArgs
     const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined) throw new UsageError(`--${name} needs a value`);
     values.set(name, value);
+    lists.set(name, [...(lists.get(name) ?? []), value]);
   }
-  return { positionals, values, flags };
+  return { positionals, values, lists, flags };
 }
 
 export function numberOption(args: ParsedArgs, name: string): number | undefined {

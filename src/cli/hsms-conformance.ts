@@ -2,7 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { configFromProfile, embeddedConfig, type IutConfig } from '../harness/iut-config';
 import { loadProfile, ProfileError } from '../harness/profile';
-import { projectRoot, runSuite, type ScenarioResult } from '../harness/suite-runner';
+import { projectRoot, runSuite, type ScenarioResult, type UserSuite } from '../harness/suite-runner';
+import { checkUserFeatures } from '../harness/user-feature-check';
+import { StepFileError } from '../harness/step-files';
 import { INTERRUPTED, isFailing } from '../harness/verdict';
 import { buildCompliance, type ComplianceReport } from '../report/compliance';
 import { buildJunit } from '../report/junit';
@@ -13,18 +15,23 @@ import { TRACES_DIR } from '../report/evidence';
 import { choiceOption, numberOption, parseArgs, UsageError } from './args';
 import { runFuzzCommand } from './fuzz-command';
 import { runInitCommand } from './init-command';
+import { runStepsCommand } from './steps-command';
+import { USER_SUITE_SPEC, USER_SUITE_USAGE, userSuiteFrom } from './user-suite-options';
 
 const USAGE = `usage: hsms-conformance [run] [--profile FILE] [--tags EXPR] [--report-dir reports]
                         [--seed N] [--fuzz-runs N] [--strict] [--standard e37|hsms-ss]
-                        [--baseline FILE]
+                        [--baseline FILE] [--features DIR|FILE ...] [--require FILE ...]
+                        [--requirements FILE ...] [--only-user-features]
        hsms-conformance report [--report-dir reports]
        hsms-conformance fuzz [--profile FILE] [--runs N] [--seed S] [--replay TOKEN]
        hsms-conformance init [--role passive|active|alternating] [--standard e37|hsms-ss] [--out FILE] [--force]
+       hsms-conformance steps [--require FILE ...] [--json]
   Without --profile the embedded reference peer is certified, as a passive and as an active IUT
   (--standard chooses which rules it follows). --baseline names known failures (one clause id or
   'scenario: NAME' per line, each with a '# why' comment): they do not fail the run, a known
   failure that now passes (stale entry) does. 'report' rebuilds compliance.html, compliance.md
   and the Allure HTML report from a finished run's compliance.json and allure-results/.
+${USER_SUITE_USAGE}
   Exit codes: 0 pass, 1 failure, 2 usage or profile error, 3 IUT unreachable or harness error.`;
 
 const SPEC = {
@@ -37,6 +44,7 @@ const SPEC = {
   standard: 'string',
   baseline: 'string',
   help: 'boolean',
+  ...USER_SUITE_SPEC,
 } as const;
 
 const REPORT_SPEC = { 'report-dir': 'string', help: 'boolean' } as const;
@@ -51,6 +59,8 @@ interface RunOptions {
   readonly standard: 'e37' | 'hsms-ss';
   readonly baselinePath: string | undefined;
   readonly baseline: BaselineEntry[] | null;
+  /** The user's own features, steps and requirements (--features, --require, --requirements). */
+  readonly user: UserSuite | undefined;
 }
 
 type Command = { readonly kind: 'run'; readonly options: RunOptions } | { readonly kind: 'report'; readonly reportDir: string } | 'help';
@@ -108,6 +118,7 @@ function parseRunOptions(argv: readonly string[]): RunOptions | 'help' {
     fuzzRuns,
     strict: args.flags.has('strict'),
     standard,
+    user: userSuiteFrom(args),
   };
 }
 
@@ -155,6 +166,13 @@ async function run(o: RunOptions): Promise<number> {
   } else {
     configs = [embeddedConfig('passive', o.standard), embeddedConfig('active', o.standard)];
   }
+  if (o.user) {
+    const problems = await checkUserFeatures(o.user);
+    if (problems.length > 0) {
+      process.stderr.write(`hsms-conformance: your features cannot run as they are:\n  ${problems.join('\n  ')}\n`);
+      return 2;
+    }
+  }
   fs.mkdirSync(o.reportDir, { recursive: true });
   // This run's evidence only: stale traces or Allure results would mix with the new ones.
   const allureResults = path.join(o.reportDir, 'allure-results');
@@ -170,6 +188,7 @@ async function run(o: RunOptions): Promise<number> {
       seed: o.seed,
       fuzzRuns: o.fuzzRuns,
       ...(o.tags ? { tags: o.tags } : {}),
+      ...(o.user ? { user: o.user } : {}),
       messagesFile,
       reportDir: o.reportDir,
       formats: ['allure-cucumberjs/reporter'],
@@ -193,6 +212,7 @@ async function run(o: RunOptions): Promise<number> {
     version: harnessVersion(),
     profile: first.profileSummary,
     results,
+    userRequirements: o.user?.catalogue.requirements ?? [],
   });
   const baseline = o.baseline && o.baselinePath ? compareBaseline(o.baselinePath, o.baseline, results, report.clauses, o.strict) : null;
   if (baseline) report.baseline = baseline;
@@ -250,7 +270,7 @@ function writeHumanReports(reportDir: string, report: ComplianceReport): string 
   fs.writeFileSync(path.join(reportDir, 'compliance.md'), renderComplianceMarkdown(report));
   const results = path.join(reportDir, 'allure-results');
   if (!fs.existsSync(results)) return 'Allure HTML report not built: no allure-results/ in the report folder';
-  return generateAllureReport(results, path.join(reportDir, 'allure-report'), projectRoot());
+  return generateAllureReport(results, path.join(reportDir, 'allure-report'));
 }
 
 /** `hsms-conformance report`: rebuilds the human-readable reports of a finished run. */
@@ -285,6 +305,7 @@ function mergeMessageFiles(parts: readonly string[], target: string): void {
 async function main(): Promise<number> {
   if (process.argv[2] === 'fuzz') return runFuzzCommand(process.argv.slice(3));
   if (process.argv[2] === 'init') return runInitCommand(process.argv.slice(3));
+  if (process.argv[2] === 'steps') return runStepsCommand(process.argv.slice(3));
   let command: Command;
   try {
     command = parseCommand(process.argv.slice(2));
@@ -305,6 +326,10 @@ async function main(): Promise<number> {
   } catch (err) {
     if (err instanceof ProfileError) {
       process.stderr.write(`hsms-conformance: profile error: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof StepFileError) {
+      process.stderr.write(`hsms-conformance: ${err.message}\n`);
       return 2;
     }
     throw err;

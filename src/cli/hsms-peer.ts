@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { HsmsEntity, type PeerEvent } from '../peer/entity';
-import { defaultResponder } from '../peer/default-responder';
+import { defaultResponder, replyTableResponder } from '../peer/default-responder';
 import { formatEventJson, formatEventPretty } from '../peer/event-format';
 import { loadConfig, mergeParameters, saveConfig } from '../peer/config-file';
 import { ParameterError, type PeerParameters, type TimerSeconds } from '../peer/parameters';
@@ -90,7 +90,8 @@ async function main(): Promise<number> {
     const record = { time: Number((performance.now() / 1000).toFixed(6)), connection: null, type, detail: message };
     process.stderr.write(parsed.log === 'json' ? JSON.stringify(record) + '\n' : `hsms-peer: ${message}\n`);
   };
-  const entity = new HsmsEntity(parsed.params, { responder: defaultResponder, onEvent: log });
+  const responder = parsed.params.replies ? replyTableResponder(parsed.params.replies) : defaultResponder;
+  const entity = new HsmsEntity(parsed.params, { responder, onEvent: log });
   try {
     await entity.start();
   } catch (err) {

@@ -1,5 +1,20 @@
 import type { IutConfig } from './iut-config';
 
+/** Every tag `applicability` reads: features use them to say what a scenario needs of the IUT. */
+export const CONDITION_TAGS: readonly string[] = [
+  '@iut-passive',
+  '@iut-active',
+  '@iut-alternating',
+  '@needs-control',
+  '@single-connection',
+  '@multiple-connections',
+  '@refusal-a',
+  '@refusal-b',
+  '@refusal-c',
+  '@hsms-ss',
+  '@e37-only',
+];
+
 /**
  * Which scenarios apply to the IUT (the PICS role of a capability statement). A scenario that
  * needs a role, capability, control or standard the profile does not declare is not

@@ -16,6 +16,7 @@ import { WireTrace } from './wire-trace';
 
 export type ConnName = string;
 
+/** Everything one scenario does to the IUT (see the module comment). Step definitions receive it through `step`. */
 export class ScenarioContext {
   readonly trace = new WireTrace();
   readonly recorder = new ScenarioRecorder();
@@ -51,10 +52,12 @@ export class ScenarioContext {
     }
   }
 
+  /** Ends the step with verdict fail and this reason. */
   fail(reason: string): never {
     throw new Failure(reason);
   }
 
+  /** The scenario's connection of that name ("main" unless a step opened another). */
   conn(name: ConnName = 'main'): TesterConnection {
     const c = this.conns.get(name);
     if (!c) throw new HarnessError(`no connection named '${name}' in this scenario`);
@@ -68,6 +71,7 @@ export class ScenarioContext {
 
   // ---- connections -------------------------------------------------------------------------
 
+  /** Forms a TCP connection in the IUT's role (connects to a passive IUT, accepts an active one) and names it. */
   async openConnection(name: ConnName = 'main'): Promise<TesterConnection> {
     const c = await this.iut.connect(this.trace, name);
     this.conns.set(name, c);
@@ -136,11 +140,13 @@ export class ScenarioContext {
 
   // ---- sending -----------------------------------------------------------------------------
 
+  /** Sends a message on the connection; it becomes the message "it" refers to in later checks. */
   send(frame: Frame, name: ConnName = 'main', note?: string): void {
     this.conn(name).send(frame, note);
     this.lastSent.set(name, frame);
   }
 
+  /** Writes raw bytes (a malformed or partial message) on the connection. */
   sendRaw(bytes: Buffer, name: ConnName = 'main', note?: string): void {
     this.conn(name).sendRaw(bytes, undefined, note);
   }
@@ -150,6 +156,7 @@ export class ScenarioContext {
     this.lastSent.set(name, frame);
   }
 
+  /** The last message the tester sent on the connection. */
   lastSentFrame(name: ConnName = 'main'): Frame {
     const f = this.lastSent.get(name);
     if (!f) throw new HarnessError('the scenario has not sent a message yet');
@@ -187,6 +194,7 @@ export class ScenarioContext {
 
   // ---- expectations ------------------------------------------------------------------------
 
+  /** Says why no message came: a close, malformed framing, a time-out, or another message. */
   describeNoFrame(r: Expectation<unknown>, what: string): string {
     if (r.kind === 'closed' && r.close.framing) return `the IUT sent malformed framing (${r.close.framing}) instead of ${what}`;
     if (r.kind === 'closed') return `the IUT closed the connection (${r.close.how}) at ${(r.close.at / 1000).toFixed(3)} s instead of sending ${what}`;

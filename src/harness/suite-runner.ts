@@ -1,14 +1,21 @@
 import * as fs from 'node:fs';
 import { Writable } from 'node:stream';
 import * as path from 'node:path';
-import { loadConfiguration, loadSupport, runCucumber, type IRunEnvironment } from '@cucumber/cucumber/api';
+import { loadConfiguration, loadSupport, runCucumber, type IRunConfiguration, type IRunEnvironment } from '@cucumber/cucumber/api';
 import type { Envelope, Pickle } from '@cucumber/messages';
+import { scenarioClauses, strengthOfTags } from './clause-tags';
 import type { IutConfig } from './iut-config';
+import { builtInSupportFiles, userSupport } from './step-files';
+import { EMPTY_CATALOGUE, type UserCatalogue } from './user-requirements';
 import { VERDICT_MEDIA_TYPE, type Verdict, type VerdictRecord } from './verdict';
 
 /**
  * Runs the Gherkin suite in this process through cucumber's API and turns its messages into
  * one result per scenario. The step definitions receive the IUT as world parameters.
+ *
+ * Cucumber is configured here, never from a configuration file, and runs with the package root
+ * as its working directory: the caller's cucumber configuration, tsconfig.json and working
+ * directory play no part (step-files.ts says how step files load).
  */
 
 export interface ScenarioResult {
@@ -17,7 +24,7 @@ export interface ScenarioResult {
   readonly feature: string;
   readonly uri: string;
   readonly tags: readonly string[];
-  /** Clause ids the scenario is tagged with (`@E37-7.6.2` -> `E37-7.6.2`). */
+  /** Clause ids the scenario is tagged with (`@E37-7.6.2` -> `E37-7.6.2`, and the user's own ids). */
   readonly clauses: readonly string[];
   readonly strength: 'MUST' | 'SHOULD' | 'MAY' | null;
   /** The IUT role of the run that produced it. */
@@ -34,6 +41,18 @@ export interface ScenarioResult {
   readonly durationMs: number;
 }
 
+/** A user's own scenarios and step definitions (`run --features ... --require ...`). */
+export interface UserSuite {
+  /** Feature files or folders, absolute. */
+  readonly features: readonly string[];
+  /** Step definition files, absolute. */
+  readonly support: readonly string[];
+  /** Run only these features, not the built-in E37 ones. */
+  readonly only: boolean;
+  /** The clauses their scenarios are tagged with. */
+  readonly catalogue: UserCatalogue;
+}
+
 export interface SuiteRunOptions {
   readonly iut: IutConfig;
   readonly seed: number;
@@ -41,6 +60,8 @@ export interface SuiteRunOptions {
   /** Report folder: scenarios write their pcap and decoded trace to its traces/. */
   readonly reportDir?: string;
   readonly tags?: string;
+  /** The user's own features and steps, run with (or instead of) the built-in ones. */
+  readonly user?: UserSuite;
   /** Cucumber messages are written here (ndjson) when given. */
   readonly messagesFile?: string;
   /** Extra cucumber formatters, e.g. allure. */
@@ -49,52 +70,95 @@ export interface SuiteRunOptions {
   readonly onScenario?: (r: ScenarioResult) => void;
 }
 
-const CLAUSE_TAG = /^@(E37(?:\.1)?-.+)$/;
-
-/** The project root: the folder holding cucumber.js, features/ and steps/. */
+/** The package root: the folder holding this package's package.json, features/ and bin/. */
 export function projectRoot(): string {
   let dir = __dirname;
   for (;;) {
-    if (fs.existsSync(path.join(dir, 'cucumber.js')) && fs.existsSync(path.join(dir, 'features'))) return dir;
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest) && fs.existsSync(path.join(dir, 'features'))) {
+      const name = (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { name?: string }).name;
+      if (name === 'hsms-conformance') return dir;
+    }
     const up = path.dirname(dir);
-    if (up === dir) throw new Error(`cannot find the project root above ${__dirname}`);
+    if (up === dir) throw new Error(`cannot find the hsms-conformance package root above ${__dirname}`);
     dir = up;
   }
 }
 
-export async function runSuite(options: SuiteRunOptions): Promise<{ results: ScenarioResult[]; cucumberSuccess: boolean }> {
-  const cwd = projectRoot();
+/** The built-in E37 features. */
+function builtInFeatures(): string {
+  return path.join(projectRoot(), 'features');
+}
+
+/** The environment cucumber runs in: the package root, its own formatter output discarded. */
+export function cucumberEnvironment(): IRunEnvironment {
   // Cucumber always writes a formatter to stdout; ours prints its own progress lines instead.
   const quiet = new Writable({ write: (_chunk, _encoding, done) => done() });
-  const environment: IRunEnvironment = { cwd, stdout: quiet, stderr: process.stderr, env: process.env };
+  return { cwd: projectRoot(), stdout: quiet, stderr: process.stderr, env: process.env };
+}
+
+/** Cucumber's run configuration for the built-in and the user's features and steps. */
+export async function suiteConfiguration(
+  options: Pick<SuiteRunOptions, 'tags' | 'user' | 'formats' | 'formatOptions' | 'messagesFile'> & { readonly worldParameters?: Record<string, unknown> },
+): Promise<IRunConfiguration> {
+  const user = options.user;
+  const support = userSupport(user?.support ?? []);
   const format: Array<string | [string, string]> = [];
   if (options.messagesFile) format.push(['message', options.messagesFile]);
   for (const f of options.formats ?? []) format.push(typeof f === 'string' ? f : [f[0], f[1]]);
+  const paths = [...(user?.only ? [] : [builtInFeatures()]), ...(user?.features ?? [])];
   const { runConfiguration } = await loadConfiguration(
     {
-      file: 'cucumber.js',
+      file: false,
       provided: {
+        paths,
+        require: [...builtInSupportFiles(), ...support.requirePaths],
+        import: [...support.importPaths],
         format,
         formatOptions: { ...(options.formatOptions ?? {}) } as never,
         tags: options.tags ?? '',
-        worldParameters: { iut: options.iut, seed: options.seed, fuzzRuns: options.fuzzRuns, ...(options.reportDir ? { reportDir: options.reportDir } : {}) } as never,
+        worldParameters: (options.worldParameters ?? {}) as never,
       },
     },
-    environment,
+    cucumberEnvironment(),
   );
+  return runConfiguration;
+}
+
+export async function runSuite(options: SuiteRunOptions): Promise<{ results: ScenarioResult[]; cucumberSuccess: boolean }> {
+  const catalogue = options.user?.catalogue ?? EMPTY_CATALOGUE;
+  const runConfiguration = await suiteConfiguration({
+    ...options,
+    worldParameters: {
+      iut: options.iut,
+      seed: options.seed,
+      fuzzRuns: options.fuzzRuns,
+      userRequirements: catalogue.requirements,
+      ...(options.reportDir ? { reportDir: options.reportDir } : {}),
+    },
+  });
+  const environment = cucumberEnvironment();
   const support = await cachedSupport(runConfiguration, environment);
-  const collector = new ResultCollector(options.iut.role, options.onScenario);
+  const collector = new ResultCollector(options.iut.role, new Set(catalogue.requirements.map((r) => r.id)), options.onScenario);
   const { success } = await runCucumber({ ...runConfiguration, support }, environment, (e) => collector.add(e));
   return { results: collector.results, cucumberSuccess: success };
 }
 
 type SupportLibrary = Awaited<ReturnType<typeof loadSupport>>;
-let supportCache: SupportLibrary | null = null;
+const supportCache = new Map<string, SupportLibrary>();
 
-/** Step definitions load once per process; later runs (the second role, the teeth test) reuse them. */
-async function cachedSupport(runConfiguration: Parameters<typeof loadSupport>[0], environment: IRunEnvironment): Promise<SupportLibrary> {
-  if (!supportCache) supportCache = await loadSupport(runConfiguration, environment);
-  return supportCache;
+/**
+ * Step definitions load once per process and set of files; later runs (the second role, the
+ * teeth test) reuse them. Node caches the modules, so loading them again would find no steps.
+ */
+export async function cachedSupport(runConfiguration: IRunConfiguration, environment: IRunEnvironment = cucumberEnvironment()): Promise<SupportLibrary> {
+  const key = JSON.stringify(runConfiguration.support);
+  let library = supportCache.get(key);
+  if (!library) {
+    library = await loadSupport(runConfiguration, environment);
+    supportCache.set(key, library);
+  }
+  return library;
 }
 
 class ResultCollector {
@@ -109,6 +173,7 @@ class ResultCollector {
 
   constructor(
     private readonly role: string,
+    private readonly userClauses: ReadonlySet<string>,
     private readonly onScenario?: (r: ScenarioResult) => void,
   ) {}
 
@@ -149,19 +214,14 @@ class ResultCollector {
       verdict = 'error';
       reason = `harness error: ${problems.join('; ')}`;
     }
-    const strengthTag = tags.find((t) => t === '@MUST' || t === '@SHOULD' || t === '@MAY');
-    // A feature's clause tag names its section; a scenario's own clause tag says what it checks.
-    const clauseOf = (list: readonly string[]): string[] => list.map((t) => CLAUSE_TAG.exec(t)?.[1]).filter((c): c is string => c !== undefined);
-    const inherited = new Set(this.featureTags.get(pickle.uri) ?? []);
-    const own = clauseOf(tags.filter((t) => !inherited.has(t)));
     const result: ScenarioResult = {
       id: `${pickle.uri}:${pickle.name}`,
       name: pickle.name,
       feature: this.featureNames.get(pickle.uri) ?? pickle.uri,
       uri: pickle.uri,
       tags,
-      clauses: [...new Set(own.length > 0 ? own : clauseOf(tags))],
-      strength: strengthTag ? (strengthTag.slice(1) as 'MUST' | 'SHOULD' | 'MAY') : null,
+      clauses: scenarioClauses(tags, this.featureTags.get(pickle.uri) ?? [], this.userClauses),
+      strength: strengthOfTags(tags),
       role: this.role,
       verdict,
       reason,

@@ -6,13 +6,17 @@ export interface TimerHandle {
   readonly id: number;
 }
 
+/** Time as the entity sees it: now, and one-shot timers. */
 export interface Clock {
   /** Milliseconds, monotonic. */
   now(): number;
+  /** Calls `fire` once, `ms` milliseconds from now. */
   setTimer(ms: number, fire: () => void): TimerHandle;
+  /** Cancels a timer that has not fired. */
   clearTimer(handle: TimerHandle): void;
 }
 
+/** The clock of a running entity: performance.now() and setTimeout. */
 export class RealClock implements Clock {
   private readonly handles = new Map<number, NodeJS.Timeout>();
   private nextId = 1;
@@ -63,6 +67,7 @@ export class FakeClock implements Clock {
     this.timers.delete(handle.id);
   }
 
+  /** Timers not yet fired or cleared. */
   get pending(): number {
     return this.timers.size;
   }

@@ -1,14 +1,18 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { compileReplies } from './default-responder';
 import { DEFAULT_PARAMETERS, ParameterError, TIMER_NAMES, validateParameters, type PeerParameters, type TimerSeconds } from './parameters';
 
 /**
  * Installation-time parameter storage (E37-10.1: settings survive a restart). A JSON file with
  * the same names as the command line, e.g.
  * `{ "mode": "passive", "port": 5000, "timers": { "t7": 10 } }`. Unknown keys are errors that name the key.
+ * `replies` is the peer's application: a reply table from primaries to the SECS-II text of
+ * their replies, `{ "S1F13": "<L[2] <B 0x00> <L>>" }` (default-responder.ts).
  */
 
-const TOP_KEYS = ['mode', 'host', 'port', 'sessionId', 'timers', 'maxLength', 'standard', 'multipleConnections', 'refusal'] as const;
+const TOP_KEYS = ['mode', 'host', 'port', 'sessionId', 'timers', 'maxLength', 'standard', 'multipleConnections', 'refusal', 'replies'] as const;
 
+/** Parses a configuration file's text; throws a ParameterError naming the key at fault. */
 export function parseConfig(text: string, source: string): Partial<PeerParameters> {
   let raw: unknown;
   try {
@@ -21,6 +25,7 @@ export function parseConfig(text: string, source: string): Partial<PeerParameter
   for (const [key, value] of Object.entries(raw)) {
     if (!(TOP_KEYS as readonly string[]).includes(key)) throw new ParameterError(key, `unknown key in ${source} (known: ${TOP_KEYS.join(', ')})`);
     if (key === 'timers') out.timers = parseTimers(value, source);
+    else if (key === 'replies') out.replies = parseReplies(value, source);
     else out[key] = value;
   }
   const typed = out as Partial<PeerParameters>;
@@ -50,6 +55,14 @@ function parseTimers(value: unknown, source: string): Partial<TimerSeconds> {
   return out;
 }
 
+function parseReplies(value: unknown, source: string): Readonly<Record<string, string>> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ParameterError('replies', `must be an object in ${source}, e.g. { "S1F13": "<L[2] <B 0x00> <L>>" }`);
+  const replies = value as Record<string, string>;
+  compileReplies(replies);
+  return replies;
+}
+
+/** Reads and parses a configuration file. */
 export function loadConfig(path: string): Partial<PeerParameters> {
   let text: string;
   try {
@@ -71,6 +84,7 @@ export function mergeParameters(...parts: Partial<PeerParameters>[]): PeerParame
   return validateParameters(merged);
 }
 
+/** Writes the parameters in use as a configuration file (`hsms-peer --save-config`). */
 export function saveConfig(path: string, p: PeerParameters): void {
   writeFileSync(path, JSON.stringify(p, null, 2) + '\n');
 }

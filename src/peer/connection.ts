@@ -21,11 +21,13 @@ export type ConnectionEvent =
   | { readonly type: 'frame-out'; readonly frame: Frame }
   | { readonly type: 'closed'; readonly reason: string; readonly failure: boolean };
 
+/** Receives the events of one connection. */
 export type ConnectionListener = (event: ConnectionEvent, connection: HsmsConnection) => void;
 
 /** What the application answers to a primary with the W-bit set; null sends nothing. */
 export type PrimaryResponder = (primary: Frame) => { text?: Buffer; functionZero?: boolean } | null;
 
+/** What an HsmsConnection is built with: the session machine's options, the clock, and the application. */
 export interface HsmsConnectionOptions extends SessionMachineOptions {
   readonly clock: Clock;
   readonly id: number;
@@ -36,6 +38,7 @@ export interface HsmsConnectionOptions extends SessionMachineOptions {
 /** How long a closing connection may take to flush its last writes before it is destroyed. */
 const LINGER_MS = 2000;
 
+/** One HSMS connection on a TCP socket: the SessionMachine's state, the procedures an application starts (select, deselect, linktest, separate, send), and its typed events. */
 export class HsmsConnection {
   readonly id: number;
   readonly remote: string;
@@ -82,27 +85,34 @@ export class HsmsConnection {
     this.run(this.machine.connected());
   }
 
+  /** Adds a listener for this connection's events. */
   on(listener: ConnectionListener): void {
     this.listeners.push(listener);
   }
 
+  /** NOT_SELECTED, SELECTED or NOT_CONNECTED (E37-5.2). */
   get state(): ConnectionState {
     return this.machine.state;
   }
 
+  /** Transactions this end started and that are still open. */
   get openTransactions(): number {
     return this.machine.openTransactions;
   }
 
+  /** Starts the Select procedure (E37-7.2); resolves with its outcome. */
   select(): Promise<TransactionOutcome> {
     return this.transaction(() => this.machine.select());
   }
+  /** Starts the Deselect procedure (E37-7.4); resolves with its outcome. */
   deselect(): Promise<TransactionOutcome> {
     return this.transaction(() => this.machine.deselect());
   }
+  /** Starts the Linktest procedure (E37-7.5); resolves with its outcome. */
   linktest(): Promise<TransactionOutcome> {
     return this.transaction(() => this.machine.linktest());
   }
+  /** Sends Separate.req and ends the session (E37-7.6); nothing is answered. */
   separate(): void {
     this.run(this.machine.separate());
   }
@@ -120,6 +130,7 @@ export class HsmsConnection {
     return done;
   }
 
+  /** Sends the reply to a primary (E37-9.4.1): function + 1, or 0 with `functionZero`. */
   reply(primary: Header, text?: Buffer, functionZero = false): void {
     this.run(this.machine.reply(primary, text, functionZero));
   }

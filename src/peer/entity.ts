@@ -22,6 +22,7 @@ export type EntityEvent =
   | { readonly type: 'error'; readonly message: string }
   | { readonly type: 'stopped' };
 
+/** One event of the entity or one of its connections, as `onEvent` receives it and `hsms-peer` logs it. */
 export interface PeerEvent {
   /** Milliseconds on the entity's clock. */
   readonly time: number;
@@ -30,9 +31,11 @@ export interface PeerEvent {
   readonly event: ConnectionEvent | EntityEvent;
 }
 
+/** What an HsmsEntity is built with beside its parameters. */
 export interface EntityOptions {
   readonly clock?: Clock;
   readonly responder?: PrimaryResponder;
+  /** Receives every event of the entity and its connections (connections, frames, state changes, timer expiries). */
   readonly onEvent?: (e: PeerEvent) => void;
   /** First system bytes value of each connection (E37-8.1.4.6 allows any). */
   readonly firstSystemBytes?: number;
@@ -42,6 +45,7 @@ export interface EntityOptions {
   readonly faults?: ReadonlySet<Fault>;
 }
 
+/** The reference HSMS entity on real TCP: listens, connects or alternates as `params.mode` says, and runs one HsmsConnection per TCP connection. `start()` it, `stop()` it; `current` is the connection commands act on. */
 export class HsmsEntity {
   readonly params: PeerParameters;
   private readonly clock: Clock;
@@ -70,6 +74,7 @@ export class HsmsEntity {
     return null;
   }
 
+  /** Every connection still open. */
   get connections(): ReadonlySet<HsmsConnection> {
     return this.live;
   }

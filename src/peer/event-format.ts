@@ -61,6 +61,7 @@ function detail(e: PeerEvent['event']): string {
   }
 }
 
+/** One event as one readable line, as `hsms-peer` logs it. */
 export function formatEventPretty(e: PeerEvent): string {
   const t = (e.time / 1000).toFixed(3).padStart(9);
   const c = e.connection === null ? '   ' : `c${e.connection}`.padEnd(3);
@@ -68,6 +69,7 @@ export function formatEventPretty(e: PeerEvent): string {
   return `${t} ${c} ${e.event.type}${d ? ' ' + d : ''}`;
 }
 
+/** One event as one JSON object, as `hsms-peer --log json` logs it. */
 export function formatEventJson(e: PeerEvent): string {
   const ev = e.event;
   const record: Record<string, unknown> = { time: Number((e.time / 1000).toFixed(6)), connection: e.connection, type: ev.type, detail: detail(ev) };

@@ -7,10 +7,14 @@
  * legal under 10.1, which sets minimum ranges, not maximum ones.
  */
 
+/** How the entity forms connections (E37-6.3, A1-3). */
 export type ConnectMode = 'passive' | 'active' | 'alternating';
+/** e37: generic HSMS; hsms-ss: the HSMS-SS restrictions of SEMI E37.1 apply. */
 export type Standard = 'e37' | 'hsms-ss';
+/** How a single-connection passive entity refuses further connections (E37-9.2.4.1 a, b or c). */
 export type RefusalOption = 'a' | 'b' | 'c';
 
+/** The HSMS timers in seconds (E37-10.1). */
 export interface TimerSeconds {
   readonly t3: number;
   readonly t5: number;
@@ -19,7 +23,9 @@ export interface TimerSeconds {
   readonly t8: number;
 }
 
+/** The name of one of the timers. */
 export type TimerName = keyof TimerSeconds;
+/** The timers, in E37 order. */
 export const TIMER_NAMES: readonly TimerName[] = ['t3', 't5', 't6', 't7', 't8'];
 
 /** The "typical values" column of E37-10.1. */
@@ -40,6 +46,7 @@ export const TIMER_LIMITS = { min: 0.05, max: 86400, resolution: 0.001 } as cons
 /** E37-10 item 4: the default largest message accepted; configurable up to 0xFFFFFFFF. */
 export const DEFAULT_MAX_LENGTH = 16 * 1024 * 1024;
 
+/** The parameters of an HSMS entity (E37-10.1), as `hsms-peer` takes them. */
 export interface PeerParameters {
   readonly mode: ConnectMode;
   readonly host: string;
@@ -52,8 +59,11 @@ export interface PeerParameters {
   readonly multipleConnections: boolean;
   /** E37-9.2.4.1: how further connections are refused when multipleConnections is false. */
   readonly refusal: RefusalOption;
+  /** The peer's application: primary `SxFy` -> the SECS-II text of its reply (configuration file only). */
+  readonly replies?: Readonly<Record<string, string>>;
 }
 
+/** Defaults: passive on 127.0.0.1:5000, session id 0, the typical timers, 16 MiB messages, e37, one connection, refusal option a. */
 export const DEFAULT_PARAMETERS: PeerParameters = {
   mode: 'passive',
   host: '127.0.0.1',
@@ -77,6 +87,7 @@ export class ParameterError extends Error {
   }
 }
 
+/** Checks one timer against TIMER_LIMITS; returns it or throws a ParameterError naming `field`. */
 export function validateTimer(field: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) throw new ParameterError(field, `must be a number of seconds, got ${JSON.stringify(value)}`);
   if (value < TIMER_LIMITS.min || value > TIMER_LIMITS.max) {
@@ -86,6 +97,7 @@ export function validateTimer(field: string, value: unknown): number {
   return value;
 }
 
+/** Checks every parameter; returns them or throws a ParameterError naming the first field at fault. */
 export function validateParameters(p: PeerParameters): PeerParameters {
   if (!['passive', 'active', 'alternating'].includes(p.mode)) throw new ParameterError('mode', `must be passive, active or alternating, got ${JSON.stringify(p.mode)}`);
   if (typeof p.host !== 'string' || p.host.length === 0) throw new ParameterError('host', 'must be a non-empty host name or address');
@@ -100,6 +112,7 @@ export function validateParameters(p: PeerParameters): PeerParameters {
   return p;
 }
 
+/** Seconds to whole milliseconds. */
 export function toMillis(seconds: number): number {
   return Math.round(seconds * 1000);
 }

@@ -28,8 +28,10 @@ export type ConnectionState = 'NOT_SELECTED' | 'SELECTED' | 'NOT_CONNECTED';
 /** Timer keys: one T7 and one T8 per connection, one T6 per open control transaction, one T3 per open data transaction. */
 export type TimerKey = 't7' | 't8' | `t6:${number}` | `t3:${number}`;
 
+/** The kinds of transaction this end can open. */
 export type TransactionKind = 'select' | 'deselect' | 'linktest' | 'data';
 
+/** How a transaction this end opened ended. */
 export type TransactionOutcome =
   /** Response received; for select / deselect `status` is its status byte. */
   | { readonly result: 'response'; readonly response: Frame; readonly status?: number }
@@ -37,6 +39,7 @@ export type TransactionOutcome =
   | { readonly result: 'timeout'; readonly timer: 'T3' | 'T6' }
   | { readonly result: 'aborted'; readonly reason: string };
 
+/** What happened on the connection, for the application and the log. */
 export type SessionEvent =
   | { readonly type: 'frame-in'; readonly frame: Frame }
   | { readonly type: 'state'; readonly from: ConnectionState; readonly to: ConnectionState; readonly cause: string }
@@ -52,6 +55,7 @@ export type SessionEvent =
   /** A reply that matched no open transaction (late after T3, or never asked for). */
   | { readonly type: 'unexpected-reply'; readonly frame: Frame; readonly why: string };
 
+/** What the edge must do, in order, after an input to the SessionMachine. */
 export type SessionAction =
   | { readonly type: 'send'; readonly frame: Frame }
   | { readonly type: 'start-timer'; readonly key: TimerKey; readonly ms: number }
@@ -60,6 +64,7 @@ export type SessionAction =
   | { readonly type: 'close'; readonly reason: string; readonly failure: boolean }
   | { readonly type: 'event'; readonly event: SessionEvent };
 
+/** The parameters of one connection's state machine (E37-10.1), timers in milliseconds. */
 export interface SessionMachineOptions {
   /** Session id used in our Select.req / Deselect.req / Separate.req and data messages. */
   readonly sessionId: number;
@@ -91,12 +96,15 @@ interface OpenTransaction {
   readonly request: Header;
 }
 
+/** Default bound on the transactions one end opens at once (E37-10 item 6). */
 export const DEFAULT_MAX_OPEN_TRANSACTIONS = 65536;
 
+/** A request the machine refuses locally (wrong state, too many open transactions); nothing was sent. */
 export class LocalRequestError extends Error {
   override readonly name = 'LocalRequestError';
 }
 
+/** The state machine of one connection (see the module comment): feed it bytes, timer expiries and the application's requests; carry out the actions it returns. */
 export class SessionMachine {
   private stateValue: ConnectionState = 'NOT_CONNECTED';
   private readonly decoder: FrameDecoder;
@@ -118,10 +126,12 @@ export class SessionMachine {
     return this.faults.has(f);
   }
 
+  /** NOT_SELECTED, SELECTED or NOT_CONNECTED (E37-5.2). */
   get state(): ConnectionState {
     return this.stateValue;
   }
 
+  /** Transactions this end opened that are still open. */
   get openTransactions(): number {
     return this.open.size;
   }
@@ -180,6 +190,7 @@ export class SessionMachine {
     return out;
   }
 
+  /** A timer the edge started has run out. */
   timerExpired(key: TimerKey): SessionAction[] {
     const out: SessionAction[] = [];
     if (this.stateValue === 'NOT_CONNECTED') return out;

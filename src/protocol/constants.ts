@@ -114,12 +114,15 @@ function codeRange(value: number, subsidiaryFrom: number): string {
   return 'undefined';
 }
 
+/** The name of a Select.rsp status (E37-8.2.3), or its reserved range. */
 export function selectStatusName(status: number): string {
   return SELECT_STATUS_NAMES[status] ?? `${codeRange(status, 4)} (${status})`;
 }
+/** The name of a Deselect.rsp status (E37-8.2.5), or its reserved range. */
 export function deselectStatusName(status: number): string {
   return DESELECT_STATUS_NAMES[status] ?? `${codeRange(status, 3)} (${status})`;
 }
+/** The name of a Reject.req reason code (E37-8.2.8), or its reserved range. */
 export function rejectReasonName(reason: number): string {
   return REJECT_REASON_NAMES[reason] ?? `${codeRange(reason, 5)} (${reason})`;
 }

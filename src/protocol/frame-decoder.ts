@@ -4,6 +4,7 @@ import { readHeader, type Frame } from './header';
 /** Framing faults that E37 does not assign a Reject reason to: the stream can no longer be trusted. */
 export type FramingErrorCode = 'length-too-small' | 'length-too-large';
 
+/** A framing fault: the announced length is below 10 or above the decoder's maximum (E37-8.1.3). */
 export interface FramingError {
   readonly code: FramingErrorCode;
   /** The announced message length. */
@@ -12,8 +13,10 @@ export interface FramingError {
   readonly message: string;
 }
 
+/** What `FrameDecoder.push` yields: a whole message, or the framing error that stopped the decoder. */
 export type DecodeOutput = { readonly kind: 'frame'; readonly frame: Frame } | { readonly kind: 'error'; readonly error: FramingError };
 
+/** Options of a FrameDecoder. */
 export interface FrameDecoderOptions {
   /**
    * Largest message length accepted (E37-8.1.3: implementation-specific; E37-10 item 4).
@@ -73,6 +76,7 @@ export class FrameDecoder {
     return this.prefixFill + this.bodyFill;
   }
 
+  /** Feeds the next bytes of the stream; returns every message they complete, in order, then a framing error if one occurs. */
   push(chunk: Buffer): DecodeOutput[] {
     const out: DecodeOutput[] = [];
     if (this.failed) return out;

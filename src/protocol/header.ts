@@ -33,6 +33,7 @@ export interface Frame {
   readonly text: Buffer;
 }
 
+/** Writes the 10 header bytes of E37-8.2 into `target` at `offset`. */
 export function writeHeader(target: Buffer, offset: number, h: Header): void {
   target.writeUInt16BE(h.sessionId & 0xffff, offset);
   target[offset + 2] = h.byte2 & 0xff;
@@ -42,6 +43,7 @@ export function writeHeader(target: Buffer, offset: number, h: Header): void {
   target.writeUInt32BE(h.systemBytes >>> 0, offset + 6);
 }
 
+/** Reads the 10 header bytes of E37-8.2 at `offset`; throws a RangeError when fewer remain. */
 export function readHeader(source: Buffer, offset = 0): Header {
   if (source.length - offset < HEADER_LENGTH) {
     throw new RangeError(`a header needs ${HEADER_LENGTH} bytes, ${source.length - offset} given`);
@@ -75,15 +77,19 @@ export function decodeFrame(bytes: Buffer): Frame {
   return { header: readHeader(bytes, LENGTH_PREFIX), text: bytes.subarray(LENGTH_PREFIX + HEADER_LENGTH) };
 }
 
+/** SType 0: a data message (E37-8.2.1). */
 export function isDataHeader(h: Header): boolean {
   return h.sType === SType.Data;
 }
+/** The W-bit (bit 7 of byte 2): the sender expects a reply (E37-8.2.1). */
 export function wBit(h: Header): boolean {
   return (h.byte2 & 0x80) !== 0;
 }
+/** The stream of a data message (bits 6-0 of byte 2, E37-8.2.1). */
 export function stream(h: Header): number {
   return h.byte2 & 0x7f;
 }
+/** The function of a data message (byte 3, E37-8.2.1). */
 export function functionCode(h: Header): number {
   return h.byte3;
 }
@@ -92,9 +98,11 @@ export function isPrimary(h: Header): boolean {
   return (h.byte3 & 1) === 1;
 }
 
+/** `0x1234`: a 16-bit value (session id) as traces print it. */
 export function hex16(n: number): string {
   return '0x' + n.toString(16).toUpperCase().padStart(4, '0');
 }
+/** `0x12345678`: a 32-bit value (system bytes) as traces print it. */
 export function hex32(n: number): string {
   return '0x' + (n >>> 0).toString(16).toUpperCase().padStart(8, '0');
 }

@@ -49,6 +49,7 @@ export function separateReq(sessionId: number, systemBytes: number): Frame {
   return control(sessionId, 0, 0, SType.SeparateReq, systemBytes);
 }
 
+/** The fields of a data message (E37-8.2.1); text is the SECS-II encoded message text. */
 export interface DataMessageFields {
   readonly sessionId: number;
   readonly stream: number;

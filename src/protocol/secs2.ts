@@ -55,6 +55,7 @@ const TYPE_BY_CODE: ReadonlyMap<number, ItemType> = new Map(
   (Object.keys(FORMAT_CODES) as ItemType[]).map((t): [number, ItemType] => [FORMAT_CODES[t], t]),
 );
 
+/** A list (L) of items, possibly nested. */
 export interface ListItem {
   readonly type: 'L';
   readonly items: readonly Item[];
@@ -82,7 +83,9 @@ export interface CharItem {
   readonly type: 'C';
   readonly value: Buffer;
 }
+/** The integer formats that fit a JS number. */
 export type IntType = 'I1' | 'I2' | 'I4' | 'U1' | 'U2' | 'U4';
+/** Integers of up to 4 bytes. */
 export interface IntItem {
   readonly type: IntType;
   readonly values: readonly number[];
@@ -92,11 +95,13 @@ export interface BigIntItem {
   readonly type: 'I8' | 'U8';
   readonly values: readonly bigint[];
 }
+/** IEEE 754 floats: F4 (4 bytes) or F8 (8 bytes). */
 export interface FloatItem {
   readonly type: 'F4' | 'F8';
   readonly values: readonly number[];
 }
 
+/** One SECS-II item (SEMI E5): a list or a leaf of one format. */
 export type Item = ListItem | BinaryItem | BooleanItem | TextItem | CharItem | IntItem | BigIntItem | FloatItem;
 
 /** Three length bytes at most: a length (bytes, or items for L) cannot exceed 2^24 - 1. */
@@ -124,7 +129,8 @@ const ELEMENT_SIZE: Readonly<Record<Exclude<ItemType, 'L'>, number>> = {
   U4: 4,
 };
 
-const INT_RANGE: Readonly<Record<IntType, readonly [number, number]>> = {
+/** Value range of each integer format (SEMI E5). */
+export const INT_RANGE: Readonly<Record<IntType, readonly [number, number]>> = {
   I1: [-0x80, 0x7f],
   I2: [-0x8000, 0x7fff],
   I4: [-0x80000000, 0x7fffffff],
@@ -132,7 +138,8 @@ const INT_RANGE: Readonly<Record<IntType, readonly [number, number]>> = {
   U2: [0, 0xffff],
   U4: [0, 0xffffffff],
 };
-const BIGINT_RANGE: Readonly<Record<'I8' | 'U8', readonly [bigint, bigint]>> = {
+/** Value range of the 8-byte integer formats. */
+export const BIGINT_RANGE: Readonly<Record<'I8' | 'U8', readonly [bigint, bigint]>> = {
   I8: [-(1n << 63n), (1n << 63n) - 1n],
   U8: [0n, (1n << 64n) - 1n],
 };
@@ -141,6 +148,7 @@ const BIGINT_RANGE: Readonly<Record<'I8' | 'U8', readonly [bigint, bigint]>> = {
 // Convenience constructors
 // ---------------------------------------------------------------------------------------------
 
+/** `L(A("x"), U4(1))`: a list of items. */
 export function L(...items: Item[]): ListItem {
   return { type: 'L', items };
 }
@@ -148,45 +156,59 @@ export function L(...items: Item[]): ListItem {
 export function B(...bytes: Array<number | Uint8Array>): BinaryItem {
   return { type: 'B', value: bytesOf(bytes, 'B') };
 }
+/** `BOOLEAN(true, false)`: booleans, one byte each. */
 export function BOOLEAN(...values: boolean[]): BooleanItem {
   return { type: 'BOOLEAN', values };
 }
+/** `A("text")`: ASCII text, one byte per character. */
 export function A(value: string): TextItem {
   return { type: 'A', value };
 }
+/** `J("text")`: JIS-8 text, one byte per character. */
 export function J(value: string): TextItem {
   return { type: 'J', value };
 }
+/** `C(0x30, 0x42)` or `C(buffer)`: 2-byte character text, kept as raw bytes. */
 export function C(...bytes: Array<number | Uint8Array>): CharItem {
   return { type: 'C', value: bytesOf(bytes, 'C') };
 }
+/** `I1(-1, 2)`: 1-byte signed integers. */
 export function I1(...values: number[]): IntItem {
   return { type: 'I1', values };
 }
+/** `I2(-1, 2)`: 2-byte signed integers. */
 export function I2(...values: number[]): IntItem {
   return { type: 'I2', values };
 }
+/** `I4(-1, 2)`: 4-byte signed integers. */
 export function I4(...values: number[]): IntItem {
   return { type: 'I4', values };
 }
+/** `I8(-1n, 2)`: 8-byte signed integers (bigints). */
 export function I8(...values: Array<bigint | number>): BigIntItem {
   return { type: 'I8', values: values.map(toBigInt) };
 }
+/** `U1(1, 2)`: 1-byte unsigned integers. */
 export function U1(...values: number[]): IntItem {
   return { type: 'U1', values };
 }
+/** `U2(1, 2)`: 2-byte unsigned integers. */
 export function U2(...values: number[]): IntItem {
   return { type: 'U2', values };
 }
+/** `U4(1, 2)`: 4-byte unsigned integers. */
 export function U4(...values: number[]): IntItem {
   return { type: 'U4', values };
 }
+/** `U8(1n, 2)`: 8-byte unsigned integers (bigints). */
 export function U8(...values: Array<bigint | number>): BigIntItem {
   return { type: 'U8', values: values.map(toBigInt) };
 }
+/** `F4(1.5)`: 4-byte IEEE 754 floats. */
 export function F4(...values: number[]): FloatItem {
   return { type: 'F4', values };
 }
+/** `F8(1.5)`: 8-byte IEEE 754 floats. */
 export function F8(...values: number[]): FloatItem {
   return { type: 'F8', values };
 }
@@ -324,6 +346,7 @@ function writeItem(out: Buffer, offset: number, item: Item): number {
 // Decoding
 // ---------------------------------------------------------------------------------------------
 
+/** Why a text is not exactly one well-formed item. */
 export type Secs2ErrorCode =
   /** The text is empty: a header-only message (E37-8.2.1 note) carries no item. */
   | 'empty'
@@ -354,6 +377,7 @@ export class Secs2DecodeError extends Error {
   }
 }
 
+/** Bounds on what a decoded text may create (a hostile text is cheap to reject). */
 export interface DecodeOptions {
   /** Deepest list nesting accepted (a lone list is depth 1). Default DEFAULT_MAX_DEPTH; decoding recurses once per level, so keep it in the hundreds at most. */
   readonly maxDepth?: number;
@@ -361,6 +385,7 @@ export interface DecodeOptions {
   readonly maxItems?: number;
 }
 
+/** The result of `tryDecodeItem`: the item, or why there is none. */
 export type Secs2DecodeResult = { readonly ok: true; readonly item: Item } | { readonly ok: false; readonly error: Secs2DecodeError };
 
 class Reader {
@@ -491,6 +516,7 @@ export function tryDecodeItem(text: Buffer, options: DecodeOptions = {}): Secs2D
 // Formatting (SML-like notation)
 // ---------------------------------------------------------------------------------------------
 
+/** Options of `formatItem`. */
 export interface FormatOptions {
   /** Cut the output after this many characters and end it with '...'. Default: no limit. */
   readonly maxChars?: number;
@@ -617,6 +643,7 @@ export function formatItem(item: Item, options: FormatOptions = {}): string {
   return sink.toString();
 }
 
+/** Options of `describeText`. */
 export interface DescribeOptions extends DecodeOptions, FormatOptions {
   /** Bytes of an undecodable text shown in hex. Default 32. */
   readonly maxHexBytes?: number;

@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { clauseOfTag, scenarioClauses, strengthOfTags } from '../harness/clause-tags';
 import { requirementById } from '../harness/requirements';
+import type { UserRequirement } from '../harness/user-requirements';
 import type { Verdict } from '../harness/verdict';
 
 /**
@@ -37,8 +39,6 @@ const CHAPTERS: Record<string, string> = {
 
 const SEVERITY: Record<string, string> = { MUST: 'critical', SHOULD: 'normal', MAY: 'minor' };
 
-const CLAUSE_TAG = /^@(E37(?:\.1)?-.+)$/;
-
 /** The chapter a clause id belongs to, as the Allure epic. */
 export function epicOf(clause: string): string {
   if (clause.startsWith('E37.1-')) return CHAPTERS['E37.1']!;
@@ -60,6 +60,8 @@ export interface AllureScenarioInput {
   readonly reason: string;
   /** Relative link from allure-report/index.html to compliance.html. */
   readonly complianceHref?: string;
+  /** The user's own requirements (`run --requirements`): their clauses are labelled like E37's. */
+  readonly userRequirements?: readonly UserRequirement[];
 }
 
 interface Label {
@@ -69,18 +71,18 @@ interface Label {
 
 /** The runtime message that gives one scenario its labels, links and parameters. */
 export function allureScenarioMessage(s: AllureScenarioInput): string {
-  const clauseOf = (list: readonly string[]): string[] => list.map((t) => CLAUSE_TAG.exec(t)?.[1]).filter((c): c is string => c !== undefined);
-  const inherited = new Set(s.featureTags);
-  const own = clauseOf(s.tags.filter((t) => !inherited.has(t)));
-  const clauses = [...new Set(own.length > 0 ? own : clauseOf(s.tags))];
-  const strength = s.tags.find((t) => t === '@MUST' || t === '@SHOULD' || t === '@MAY')?.slice(1);
+  const user = new Map((s.userRequirements ?? []).map((r) => [r.id, r]));
+  const userIds = new Set(user.keys());
+  const clauses = scenarioClauses(s.tags, s.featureTags, userIds);
   const labels: Label[] = [];
-  const featureClause = clauseOf(s.featureTags)[0] ?? clauses[0];
-  if (featureClause) labels.push({ name: 'epic', value: epicOf(featureClause) });
+  const featureClause = s.featureTags.map((t) => clauseOfTag(t, userIds)).find((c) => c !== undefined) ?? clauses[0];
+  // A user's clause is filed under the source its requirements file names.
+  if (featureClause) labels.push({ name: 'epic', value: user.get(featureClause)?.source ?? epicOf(featureClause) });
   for (const c of clauses) {
-    const q = requirementById(c);
+    const q = requirementById(c) ?? user.get(c);
     labels.push({ name: 'story', value: q ? `${c} ${q.title}` : c });
   }
+  const strength = strengthOfTags(s.tags) ?? (clauses[0] ? user.get(clauses[0])?.strength : undefined);
   if (strength) labels.push({ name: 'severity', value: SEVERITY[strength] ?? 'normal' });
   labels.push({ name: VERDICT_LABEL, value: s.verdict }, { name: REASON_LABEL, value: s.reason });
   const href = s.complianceHref ?? '../compliance.html';
@@ -163,12 +165,27 @@ export function writeAllureExtras(resultsDir: string, environment: Readonly<Reco
  * Builds `<report-dir>/allure-report/` with the Allure CLI (allure-commandline, needs Java).
  * Returns null on success, else a one-line notice.
  */
-export function generateAllureReport(resultsDir: string, outDir: string, projectRoot: string): string | null {
-  const cli = path.join(projectRoot, 'node_modules', '.bin', process.platform === 'win32' ? 'allure.cmd' : 'allure');
-  if (!fs.existsSync(cli)) return 'Allure HTML report not built: allure-commandline is not installed';
+export function generateAllureReport(resultsDir: string, outDir: string): string | null {
+  const cli = allureCli();
+  if (!cli) return 'Allure HTML report not built: allure-commandline is not installed';
   const java = spawnSync('java', ['-version'], { stdio: 'ignore' });
   if (java.error || java.status !== 0) return 'Allure HTML report not built: Java is not installed (allure-results/ is complete; run `hsms-conformance report` where Java is)';
-  const r = spawnSync(cli, ['generate', resultsDir, '--clean', '-o', outDir], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [cli, 'generate', resultsDir, '--clean', '-o', outDir], { encoding: 'utf8' });
   if (r.error || r.status !== 0) return `Allure HTML report not built: allure generate failed: ${(r.error?.message ?? r.stderr ?? '').trim().split('\n')[0]}`;
   return null;
+}
+
+/**
+ * The Allure CLI's Node entry point in the allure-commandline package, wherever npm placed it: inside this
+ * package's node_modules in a checkout, hoisted beside it when installed as a dependency.
+ */
+function allureCli(): string | null {
+  let manifest: string;
+  try {
+    manifest = require.resolve('allure-commandline/package.json');
+  } catch {
+    return null;
+  }
+  const cli = path.join(path.dirname(manifest), 'bin', 'allure');
+  return fs.existsSync(cli) ? cli : null;
 }

@@ -122,7 +122,9 @@ function clauseRow(c: ComplianceClause): string {
     parts.push('</div>');
     details.push(parts.join(''));
   }
-  return `<tr id="${e(c.id)}"><td class="id">${e(c.id)}</td><td><div class="title">${e(c.title)}</div><div class="stmt">${e(c.statement)}</div></td><td>${e(c.strength)}</td><td>${badge(c.verdict)}</td><td>${details.join('')}</td></tr>`;
+  // A user's own clause says where it comes from; E37 and E37.1 rows say so in their statements.
+  const source = c.source.startsWith('E37') ? '' : `<div class="stmt">Source: ${e(c.source)}</div>`;
+  return `<tr id="${e(c.id)}"><td class="id">${e(c.id)}</td><td><div class="title">${e(c.title)}</div><div class="stmt">${e(c.statement)}</div>${source}</td><td>${e(c.strength)}</td><td>${badge(c.verdict)}</td><td>${details.join('')}</td></tr>`;
 }
 
 /** Markdown: the same content, for pull requests and wikis. Table cells are escaped. */
@@ -162,7 +164,8 @@ export function renderComplianceMarkdown(r: ComplianceReport): string {
       .map((s) => evidenceHref(s.trace))
       .filter((h): h is string => h !== null)
       .map((h) => `[txt](${h.replace(/\.pcap$/, '.txt')}) [pcap](${h})`);
-    out.push(`| ${cell(c.id)} | ${cell(c.title)} | ${c.strength} | ${c.verdict} | ${cell(details.join('\n'))} | ${evidence.join('<br>')} |`);
+    const title = c.source.startsWith('E37') ? c.title : `${c.title} (${c.source})`;
+    out.push(`| ${cell(c.id)} | ${cell(title)} | ${c.strength} | ${c.verdict} | ${cell(details.join('\n'))} | ${evidence.join('<br>')} |`);
   }
   return out.join('\n') + '\n';
 }

@@ -1,5 +1,6 @@
 import { JUDGED_THROUGH, REQUIREMENTS, sectionOrder } from '../harness/requirements';
 import type { ScenarioResult } from '../harness/suite-runner';
+import type { UserRequirement } from '../harness/user-requirements';
 import type { BaselineSummary } from './baseline';
 import { worst, type ClauseVerdict, type Verdict } from '../harness/verdict';
 
@@ -19,7 +20,8 @@ export interface ComplianceClause {
   readonly title: string;
   readonly strength: 'MUST' | 'SHOULD' | 'MAY';
   readonly statement: string;
-  readonly source: 'E37' | 'E37.1 (subsidiary standard, as publicly understood)';
+  /** 'E37', 'E37.1 (...)', or the source a user's requirements file names for its own clauses. */
+  readonly source: string;
   readonly verdict: ClauseVerdict;
   readonly reason?: string;
   readonly scenarios: ComplianceScenario[];
@@ -51,6 +53,8 @@ export interface ComplianceInput {
   readonly results: readonly ScenarioResult[];
   /** File name of each scenario's trace, relative to the report folder, when written. */
   readonly traceFile?: (r: ScenarioResult) => string;
+  /** The user's own requirements (`run --requirements`): each gets a row like an E37 clause. */
+  readonly userRequirements?: readonly UserRequirement[];
 }
 
 export function buildCompliance(input: ComplianceInput): ComplianceReport {
@@ -62,8 +66,18 @@ export function buildCompliance(input: ComplianceInput): ComplianceReport {
       byClause.set(c, list);
     }
   }
-  const known = new Set(REQUIREMENTS.map((q) => q.id));
+  const user = input.userRequirements ?? [];
+  const known = new Set([...REQUIREMENTS, ...user].map((q) => q.id));
   const clauses: ComplianceClause[] = [];
+  const scenarioRows = (scenarios: readonly ScenarioResult[]): ComplianceScenario[] =>
+    scenarios.map((s) => ({
+      name: s.name,
+      role: s.role,
+      verdict: s.verdict,
+      reason: s.reason,
+      measurements: s.measurements,
+      trace: input.traceFile ? input.traceFile(s) : s.traceFile,
+    }));
   for (const q of REQUIREMENTS) {
     const scenarios = byClause.get(q.id) ?? [];
     const verdicts = scenarios.map((s) => s.verdict);
@@ -91,15 +105,18 @@ export function buildCompliance(input: ComplianceInput): ComplianceReport {
       source: q.standard === 'hsms-ss' ? 'E37.1 (subsidiary standard, as publicly understood)' : 'E37',
       verdict,
       ...(reason ? { reason } : {}),
-      scenarios: scenarios.map((s) => ({
-        name: s.name,
-        role: s.role,
-        verdict: s.verdict,
-        reason: s.reason,
-        measurements: s.measurements,
-        trace: input.traceFile ? input.traceFile(s) : s.traceFile,
-      })),
+      scenarios: scenarioRows(scenarios),
     });
+  }
+  // The user's own clauses, judged the same way: the worst verdict of their scenarios.
+  for (const q of user) {
+    const scenarios = byClause.get(q.id) ?? [];
+    const verdict = worst<ClauseVerdict>(
+      scenarios.map((s) => s.verdict),
+      'not-tested',
+    );
+    const reason = scenarios.length === 0 ? 'no scenario of this run checks it' : verdict === 'not-applicable' ? [...new Set(scenarios.map((s) => s.reason))].join('; ') : undefined;
+    clauses.push({ id: q.id, title: q.title, strength: q.strength, statement: q.statement, source: q.source, verdict, ...(reason ? { reason } : {}), scenarios: scenarioRows(scenarios) });
   }
   // A scenario tagged with a clause the catalogue lacks is a harness mistake worth seeing, not hiding.
   for (const [id, scenarios] of byClause) {
@@ -112,7 +129,7 @@ export function buildCompliance(input: ComplianceInput): ComplianceReport {
       source: 'E37',
       verdict: 'error',
       reason: 'scenario tagged with a clause id the catalogue does not define',
-      scenarios: scenarios.map((s) => ({ name: s.name, role: s.role, verdict: s.verdict, reason: s.reason, measurements: s.measurements, trace: s.traceFile })),
+      scenarios: scenarioRows(scenarios),
     });
   }
   clauses.sort((a, b) => sectionOrder(a.id, b.id));
