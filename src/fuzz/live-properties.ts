@@ -131,6 +131,9 @@ export class LiveTarget {
       conn.send(req);
       const r = await conn.expect((f) => (f.header.sType === SType.SelectRsp ? f : undefined), this.responseWait);
       let problem = r.kind !== 'frame' ? `no Select.rsp (${r.kind === 'closed' ? 'connection closed' : 'timeout'})` : r.value.header.byte3 !== 0 ? `Select.rsp status ${r.value.header.byte3}` : null;
+      // A Select refused for another reason than another connection being serviced (status 1 or 3,
+      // E37-9.2.4.1 a) left this connection NOT SELECTED (E37-7.2): that is the state wanted.
+      if (!selected && r.kind === 'frame' && problem !== null && r.value.header.byte3 !== 1 && r.value.header.byte3 !== 3) return { conn };
       if (problem === null && !selected) {
         const end = c.standard === 'hsms-ss' ? msg.separateReq(this.controlSessionId, conn.allocateSystemBytes()) : msg.deselectReq(this.controlSessionId, conn.allocateSystemBytes());
         conn.send(end, 'setup: back to NOT SELECTED');
