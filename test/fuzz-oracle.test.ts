@@ -71,3 +71,16 @@ test('HSMS-SS: an active IUT may reject the tester\'s Select.req with reason 1',
   assert.deepEqual(clauses(run(SS, 'SELECTED', [sel, barrier], frames)), ['fail E37-7.2']);
   assert.deepEqual(clauses(run({ ...SS, activeIut: true }, 'SELECTED', [sel, barrier], [msg.rejectReq(sel.header, 4), msg.linktestRsp(barrier.header)])), ['fail E37-7.2.2']);
 });
+
+test('HSMS-SS does not use Deselect: an orphan Deselect.rsp may draw reason 1 or 3', () => {
+  const rsp = msg.deselectRsp(msg.deselectReq(0xffff, 0x71).header, 0);
+  for (const reason of [1, 3]) assert.deepEqual(run(SS, 'SELECTED', [rsp, barrier], [msg.rejectReq(rsp.header, reason), msg.linktestRsp(barrier.header)]), []);
+  assert.deepEqual(clauses(run(E37, 'SELECTED', [rsp, barrier], [msg.rejectReq(rsp.header, 1), msg.linktestRsp(barrier.header)])), ['fail E37-8.2.8']);
+});
+
+test('a required answer that never came is reported as missing, not as the response to the barrier behind it', () => {
+  const unknown: Frame = { header: { ...msg.linktestReq(0x81).header, sType: 200, sessionId: 0 }, text: Buffer.alloc(0) };
+  const f = run(E37, 'SELECTED', [unknown, barrier], [msg.linktestRsp(barrier.header)]);
+  assert.deepEqual(clauses(f), ['fail E37-7.7.2']);
+  assert.match(f[0]!.message, /^no answer to SType\(200\)/);
+});

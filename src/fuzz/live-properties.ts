@@ -6,7 +6,7 @@ import * as msg from '../protocol/messages';
 import type { IutSession } from '../harness/iut';
 import { TesterConnection, delay } from '../harness/tester-connection';
 import type { WireTrace } from '../harness/wire-trace';
-import { VerdictSignal } from '../harness/verdict';
+import { IutUnreachable, VerdictSignal } from '../harness/verdict';
 import { framingCaseArb, validFrameArb, type DeliveryPlan, type FramingCase, type FuzzContext } from './arbitraries';
 import { caseClass, describeCase, describeInput, Lane, runFramingCase, type CaseResult } from './framing-case';
 import type { Finding, ModelState, OracleEnv } from './oracle';
@@ -83,6 +83,9 @@ export interface LiveFuzzReport {
   readonly unconfirmed: readonly string[];
 }
 
+/** After a Separate closed the connection, how long a new one is watched for an immediate reset. */
+const REACCEPT_MS = 20;
+
 /** Everything a property needs to reach the IUT. */
 export class LiveTarget {
   readonly env: OracleEnv;
@@ -123,9 +126,15 @@ export class LiveTarget {
     const c = this.iut.config;
     if (c.role !== 'passive') return this.openActive(trace, name, selected);
     let viaSelect = selected || !c.capabilities.multipleConnections;
-    const deadline = performance.now() + Math.max(2000, this.ms.t6 * 2);
+    let afterSeparate = false;
+    const deadline = performance.now() + Math.max(2000, this.ms.t6 * 2, this.reconnectMs);
     for (let attempt = 0; ; attempt++) {
-      const conn = await this.iut.connect(trace, attempt === 0 ? name : `${name}${attempt}`);
+      const conn = await this.connect(trace, attempt === 0 ? name : `${name}${attempt}`);
+      if (afterSeparate && (await conn.waitClosed(REACCEPT_MS)) && performance.now() < deadline) {
+        // Reset right after the handshake: the IUT was still closing the listener that served the
+        // separated session (secs4js re-listens after every session). Not the case's business: retry.
+        continue;
+      }
       if (!viaSelect) return { conn };
       const req = msg.selectReq(this.controlSessionId, conn.allocateSystemBytes());
       conn.send(req);
@@ -144,6 +153,7 @@ export class LiveTarget {
           // HSMS-SS lets Separate end the connection (NOTES.md): the previous one is gone now, so
           // the next, fresh connection is the one this single-connection IUT services.
           viaSelect = false;
+          afterSeparate = true;
           continue;
         }
       }
@@ -155,6 +165,28 @@ export class LiveTarget {
       const retry = r.kind === 'closed' || (r.kind === 'frame' && (r.value.header.byte3 === 1 || r.value.header.byte3 === 3));
       if (!retry || performance.now() > deadline) return { problem };
       await delay(Math.min(20, 1 + attempt));
+    }
+  }
+
+  /**
+   * How long a reconnect may take: a passive IUT may re-listen only some time after a connection
+   * ends. Up to the launched IUT's readyTimeout, or T5 plus the tolerance for an IUT at an address.
+   */
+  get reconnectMs(): number {
+    const launch = this.iut.config.launch;
+    return launch ? launch.readyTimeout * 1000 : this.ms.t5 + this.ms.tolerance;
+  }
+
+  /** A new TCP connection to the passive IUT, retried while it refuses, for up to reconnectMs. */
+  private async connect(trace: WireTrace, name: string): Promise<TesterConnection> {
+    const deadline = performance.now() + this.reconnectMs;
+    for (;;) {
+      try {
+        return await this.iut.connect(trace, name);
+      } catch (err) {
+        if (!(err instanceof IutUnreachable) || performance.now() >= deadline || this.iut.processExit) throw err;
+        await delay(50);
+      }
     }
   }
 

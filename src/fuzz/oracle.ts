@@ -106,13 +106,15 @@ const fail = (clause: string, message: string): Finding => ({ clause, severity: 
 const warn = (clause: string, message: string): Finding => ({ clause, severity: 'warn', message });
 
 /** Every reason that applies (NOTES.md: when several apply, any passes if byte 2 matches it). */
-function rejectReasonsFor(h: Header, state: ModelState): number[] {
+function rejectReasonsFor(h: Header, state: ModelState, hsmsSs: boolean): number[] {
   const reasons: number[] = [];
   if (h.pType !== 0) reasons.push(2);
   if (!DEFINED_STYPES.has(h.sType)) reasons.push(1);
   if (h.sType === 8 || h.sType === 10) reasons.push(3);
   if (h.sType === SType.SelectRsp || h.sType === SType.DeselectRsp || h.sType === SType.LinktestRsp) reasons.push(3);
   else if (h.sType === SType.Data && state !== 'SELECTED') reasons.push(4);
+  // HSMS-SS does not use Deselect (NOTES.md): a Deselect.rsp is an SType it does not support.
+  if (hsmsSs && h.sType === SType.DeselectRsp) reasons.push(1);
   return reasons;
 }
 
@@ -172,7 +174,7 @@ export function expectationFor(env: OracleEnv, state: ModelState, frame: Frame):
     });
     return { ...base, clause: 'E37-7.7.2', required: false, closeOk: true, answers: new Set([SType.RejectReq]), judge: judgeReject };
   }
-  if (h.pType !== 0 || !DEFINED_STYPES.has(h.sType)) return reject(rejectReasonsFor(h, state), 'E37-7.7.2', true);
+  if (h.pType !== 0 || !DEFINED_STYPES.has(h.sType)) return reject(rejectReasonsFor(h, state, ss), 'E37-7.7.2', true);
   if (h.sType !== SType.Data && frame.text.length > 0) {
     // NOTES.md: should close; must never answer it as if it were valid.
     return {
@@ -293,8 +295,13 @@ export function expectationFor(env: OracleEnv, state: ModelState, frame: Frame):
       };
     default:
       // Select.rsp, Deselect.rsp, Linktest.rsp with no open transaction: reason 3 (E37-8.2.8).
-      return reject([3], 'E37-8.2.8', true);
+      return reject(rejectReasonsFor(h, state, ss), 'E37-8.2.8', true);
   }
+}
+
+/** Control responses (E37-8.2: Select.rsp, Deselect.rsp, Linktest.rsp). */
+function isResponse(h: Header): boolean {
+  return h.pType === 0 && (h.sType === SType.SelectRsp || h.sType === SType.DeselectRsp || h.sType === SType.LinktestRsp);
 }
 
 /** Frames the IUT may send on its own at any time: its requests and (when SELECTED) its primaries. */
@@ -361,7 +368,9 @@ export function judge(env: OracleEnv, initial: ModelState, sent: Buffer, obs: Ob
       // A required answer is the next frame, whatever it is; an optional one only a frame that looks like it.
       // A frame that echoes the system bytes of a later frame answers that one, not this one.
       const later = items.slice(k + 1).some((it) => it.kind === 'frame' && it.frame.header.systemBytes === next.header.systemBytes);
-      if (exp.required || (exp.answers.has(t) && (next.header.systemBytes === exp.sent.systemBytes || !later))) answers = next;
+      // A required answer that is in fact the response to a later frame means this one went unanswered.
+      const laterResponse = later && next.header.systemBytes !== exp.sent.systemBytes && isResponse(next.header);
+      if ((exp.required && !laterResponse) || (exp.answers.has(t) && (next.header.systemBytes === exp.sent.systemBytes || !later))) answers = next;
     }
     if (answers) {
       i++;
