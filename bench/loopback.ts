@@ -1,5 +1,7 @@
 import * as net from 'node:net';
 import { SType } from '../src/protocol/constants';
+import { encodeFrame } from '../src/protocol/header';
+import * as msg from '../src/protocol/messages';
 import type { ChildRole } from './child';
 import { spawnChild } from './spawn';
 import { fmtRate, fmtRatio, percentile, sleep, type Row } from './util';
@@ -29,17 +31,6 @@ export interface LoadResult {
 /** Session id of the responders' data messages (both use the default device id 0). */
 const DEVICE_ID = 0;
 
-function frame(sessionId: number, byte2: number, byte3: number, sType: number, systemBytes: number): Buffer {
-  const b = Buffer.alloc(14);
-  b.writeUInt32BE(10, 0);
-  b.writeUInt16BE(sessionId, 4);
-  b[6] = byte2;
-  b[7] = byte3;
-  b[9] = sType;
-  b.writeUInt32BE(systemBytes >>> 0, 10);
-  return b;
-}
-
 /** A raw TCP connection to `port`, selected (HSMS-SS Select.req with session id 0xFFFF). */
 function connectSelected(port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
@@ -56,7 +47,7 @@ function connectSelected(port: number): Promise<net.Socket> {
     };
     socket.on('data', onData);
     socket.once('error', reject);
-    socket.once('connect', () => socket.write(frame(0xffff, 0, 0, SType.SelectReq, 1)));
+    socket.once('connect', () => socket.write(encodeFrame(msg.selectReq(0xffff, 1))));
   });
 }
 
@@ -68,7 +59,7 @@ export interface Load {
 
 export async function runLoad(port: number, { inFlight, pipelined }: Load, warmupMs: number, durationMs: number): Promise<LoadResult> {
   const socket = await connectSelected(port);
-  const template = frame(DEVICE_ID, 0x81, 1, SType.Data, 0);
+  const template = encodeFrame(msg.dataMessage({ sessionId: DEVICE_ID, stream: 1, function: 1, wBit: true, systemBytes: 0 }));
   const sentAt = new Float64Array(65536);
   let nextSys = 0x10000;
   let measuring = false;
@@ -77,11 +68,12 @@ export async function runLoad(port: number, { inFlight, pipelined }: Load, warmu
   let failures = 0;
   const latencies: number[] = [];
   const requests = (n: number): Buffer => {
-    const out = Buffer.allocUnsafe(14 * n);
+    const size = template.length;
+    const out = Buffer.allocUnsafe(size * n);
     const now = performance.now();
     for (let i = 0; i < n; i++) {
-      template.copy(out, 14 * i);
-      out.writeUInt32BE(nextSys, 14 * i + 10);
+      template.copy(out, size * i);
+      out.writeUInt32BE(nextSys, size * i + 10); // the system bytes: header bytes 6-9 after the length
       sentAt[nextSys & 0xffff] = now;
       nextSys = (nextSys + 1) >>> 0;
     }
