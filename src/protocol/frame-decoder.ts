@@ -31,7 +31,8 @@ const NO_TEXT = Buffer.alloc(0);
  * - The 4-byte length prefix may arrive split over several chunks; it is assembled in a
  *   fixed 4-byte buffer, never read from "whatever chunk came first".
  * - The announced length is checked against 10 and `maxLength` first, and memory follows the
- *   bytes that actually arrive, never the announced length: a 0xFFFFFFFF length costs nothing.
+ *   bytes that actually arrive (at most twice them), never the announced length alone: a
+ *   0xFFFFFFFF length costs nothing.
  * - A message spread over many chunks keeps views of its first pieces; once half of it has
  *   arrived, its buffer is allocated (memory stays within twice the bytes received), the pieces
  *   so far are copied in and every later chunk is copied straight in while it is still in the
