@@ -225,8 +225,11 @@ export function benchDecoder(budgetMs: number): DecoderFigures {
       } else if (stream.name.startsWith('1 MiB')) {
         mibBps = Math.min(mibBps, ref.perSecond);
         mibCeiling = Math.min(mibCeiling, cp.perSecond);
-        target = '>= 2 GB/s; within 3x of memcpy';
-        status = `${ref.perSecond >= 2e9 ? 'met' : 'missed'}; ${cp.perSecond / ref.perSecond <= 3 ? 'met' : 'missed'}`;
+        target = '>= 2 GB/s; >= 0.33x memcpy';
+        status = `${ref.perSecond >= 2e9 ? 'met' : 'missed'}; ${ref.perSecond / cp.perSecond >= 0.33 ? 'met' : 'missed'}`;
+      } else if (stream.name.startsWith('64 MiB')) {
+        target = '>= 0.2x memcpy';
+        status = ref.perSecond / cp.perSecond >= 0.2 ? 'met' : 'missed';
       }
       rows.push({
         section,
