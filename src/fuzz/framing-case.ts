@@ -29,6 +29,8 @@ export interface CaseResult {
   readonly barrierAt: number;
   /** The case could not be set up (the finding is about reaching the state, not the input). */
   readonly setupFailed: boolean;
+  /** Time this case spent on the IUT's silence or close and in pauses (a lane's trace spans many cases). */
+  readonly blockedMs: number;
 }
 
 /** Cases between two liveness checks on a lane whose connection stays usable. */
@@ -150,10 +152,12 @@ export function caseClass(c: FramingCase): string {
 /** Runs one case: on the lane when one is given, carefully (fresh connection, liveness after) when not. */
 export async function runFramingCase(t: LiveTarget, c: FramingCase, lane: Lane | null = null, checkLiveness = true): Promise<CaseResult> {
   const trace = lane ? lane.traceForCase() : new WireTrace();
+  const blockedBefore = trace.blockedMs;
+  const blocked = (): number => trace.blockedMs - blockedBefore;
   const findings: Finding[] = [];
   const o = lane ? await lane.prepare(t, trace, c.selected) : await t.open(trace, 'fuzz', c.selected);
   if (!('conn' in o)) {
-    return { findings: [{ clause: c.selected ? 'E37-7.2.2' : 'E37-7.2.1', severity: 'fail', message: `could not set up the case: ${o.problem}` }], notes: [], trace, barrierAt: -1, setupFailed: true };
+    return { findings: [{ clause: c.selected ? 'E37-7.2.2' : 'E37-7.2.1', severity: 'fail', message: `could not set up the case: ${o.problem}` }], notes: [], trace, barrierAt: -1, setupFailed: true, blockedMs: blocked() };
   }
   const conn = o.conn;
   const since = lane ? lane.notSelectedSince : performance.now();
@@ -218,7 +222,7 @@ export async function runFramingCase(t: LiveTarget, c: FramingCase, lane: Lane |
   if (findings.length > 0) {
     conn.destroy();
     lane?.drop();
-    return { findings, notes: [], trace, barrierAt: barrierStart, setupFailed: false };
+    return { findings, notes: [], trace, barrierAt: barrierStart, setupFailed: false, blockedMs: blocked() };
   }
   if (sentUpTo === undefined && !broken) {
     const r = await conn.expect((f) => (f.header.sType === SType.LinktestRsp && f.header.systemBytes === barrier.header.systemBytes ? f : undefined), t.responseWait);
@@ -260,5 +264,5 @@ export async function runFramingCase(t: LiveTarget, c: FramingCase, lane: Lane |
     if (l.finding) findings.push(l.finding);
     if (lane && l.conn) lane.adopt(l.conn, 'SELECTED');
   }
-  return { findings, notes: j.notes, trace, barrierAt: barrierStart, setupFailed: false };
+  return { findings, notes: j.notes, trace, barrierAt: barrierStart, setupFailed: false, blockedMs: blocked() };
 }

@@ -57,7 +57,7 @@ export interface FuzzFailure {
 
 /** A finding on a clause other than those asked for, and the class of input no longer generated. */
 export interface OtherClauseNote {
-  /** The class of input (or 'barrier in STATE' for the tester's own Linktest barrier, which is never suppressed). */
+  /** The class of input, or 'barrier Linktest.req in STATE' for the tester's own barrier (noted, never stopped). */
   readonly inputClass: string;
   readonly findings: readonly Finding[];
   readonly input: string;
@@ -199,7 +199,7 @@ export class LiveTarget {
     return { conn };
   }
 
-    /**
+  /**
    * Liveness: a new connection completes Select and Linktest (a single-connection IUT may need a
    * moment to drop the old one). With `keep`, the new, SELECTED connection is handed back for
    * the next cases instead of being closed.
@@ -296,9 +296,10 @@ const GAP_WIDTH = 4;
  * before fast-check walks them (fc.sample with the run's seed yields fast-check's sequence; a
  * case it does not find here simply runs then). Stops at the first finding on the clauses asked for.
  */
-async function runConcurrently(t: LiveTarget, arb: fc.Arbitrary<FramingCase>, o: LiveFuzzOptions, scope: ClauseScope): Promise<Map<string, CaseResult> | null> {
+async function runConcurrently(t: LiveTarget, arb: fc.Arbitrary<FramingCase>, o: LiveFuzzOptions, scope: ClauseScope): Promise<{ results: Map<string, CaseResult>; blockedMs: number } | null> {
   const c = t.iut.config;
   if (!c.capabilities.multipleConnections || c.role !== 'passive') return null;
+  const started = performance.now();
   const cases = fc.sample(arb, { seed: o.seed, numRuns: o.runs });
   const out = new Map<string, CaseResult>();
   let next = 0;
@@ -313,7 +314,8 @@ async function runConcurrently(t: LiveTarget, arb: fc.Arbitrary<FramingCase>, o:
       }
     }),
   );
-  return out;
+  // The cases waited side by side: the phase's wall time is what their pauses cost.
+  return { results: out, blockedMs: performance.now() - started };
 }
 
 /** Runs one property against the live IUT; shrinks a failure and returns the report. */
@@ -336,6 +338,7 @@ export async function runLiveProperty(target: LiveTarget, o: LiveFuzzOptions): P
   const lane = o.path ? null : new Lane();
   let shrinking = false;
   const prefetch = !o.path && o.property === 'gaps' ? await runConcurrently(target, arb, o, scope) : null;
+  blockedMs += prefetch?.blockedMs ?? 0;
   const prop = fc.asyncProperty(arb, async (c) => {
     const line = describeCase(c);
     hash.update(line + '\n');
@@ -346,12 +349,13 @@ export async function runLiveProperty(target: LiveTarget, o: LiveFuzzOptions): P
       skipped++;
       return true;
     }
-    let result = (!shrinking && prefetch?.get(line)) || (await runFramingCase(target, c, shrinking ? null : lane));
-    blockedMs += result.trace.blockedMs;
-    if (!shrinking && lane && result.findings.some((f) => f.severity === 'fail' || scope.inScope(f))) {
+    const ranAlready = shrinking ? undefined : prefetch?.results.get(line);
+    let result = ranAlready ?? (await runFramingCase(target, c, shrinking ? null : lane));
+    if (!ranAlready) blockedMs += result.blockedMs;
+    if (!ranAlready && !shrinking && lane && result.findings.some((f) => f.severity === 'fail' || scope.inScope(f))) {
       // Confirm on a fresh connection: a finding must not depend on what the kept connection went through.
       const careful = await runFramingCase(target, c);
-      blockedMs += careful.trace.blockedMs;
+      blockedMs += careful.blockedMs;
       if (!careful.findings.some((f) => f.severity === 'fail' || scope.inScope(f))) {
         unconfirmed.push(`${line}: ${result.findings.map((f) => `${f.clause}: ${f.message}`).join('; ')}`);
         return true;
