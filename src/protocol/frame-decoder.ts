@@ -31,13 +31,10 @@ const NO_TEXT = Buffer.alloc(0);
  * - The 4-byte length prefix may arrive split over several chunks; it is assembled in a
  *   fixed 4-byte buffer, never read from "whatever chunk came first".
  * - The announced length is checked against 10 and `maxLength` first, and memory follows the
- *   bytes that actually arrive (at most twice them), never the announced length alone: a
- *   0xFFFFFFFF length costs nothing.
- * - A message spread over many chunks keeps views of its first pieces; once half of it has
- *   arrived, its buffer is allocated (memory stays within twice the bytes received), the pieces
- *   so far are copied in and every later chunk is copied straight in while it is still in the
- *   cache. Each byte is copied once, one allocation per message, no quadratic concatenation; a
- *   message wholly inside one chunk is a zero-copy view.
+ *   bytes that actually arrive, never the announced length: a 0xFFFFFFFF length costs nothing.
+ * - A message spread over many chunks keeps views of its pieces and is joined with one copy
+ *   when its last byte arrives (no quadratic concatenation); a message wholly inside one chunk
+ *   is a zero-copy view.
  * - After a framing error the stream is out of step for good: the decoder stops and reports
  *   nothing further (E37 leaves recovery undefined; NOTES.md: the entity closes the connection).
  *
@@ -51,8 +48,6 @@ export class FrameDecoder {
   /** Announced length of the message being assembled, or -1 while reading a length prefix. */
   private bodyLength = -1;
   private pieces: Buffer[] = [];
-  /** The message's buffer, once half of it has arrived (see above); null before. */
-  private body: Buffer | null = null;
   private bodyFill = 0;
   private failed = false;
 
@@ -110,20 +105,14 @@ export class FrameDecoder {
         continue;
       }
       const take = Math.min(this.bodyLength - this.bodyFill, chunk.length - offset);
-      if (this.body) {
-        chunk.copy(this.body, this.bodyFill, offset, offset + take);
-      } else {
-        this.pieces.push(chunk.subarray(offset, offset + take));
-        if (this.pieces.length > 1 && 2 * (this.bodyFill + take) >= this.bodyLength && this.bodyFill + take < this.bodyLength) this.body = this.join();
-      }
+      this.pieces.push(chunk.subarray(offset, offset + take));
       this.bodyFill += take;
       offset += take;
       if (this.bodyFill === this.bodyLength) {
-        const body = this.body ?? (this.pieces.length === 1 ? this.pieces[0]! : this.join());
+        const body = this.pieces.length === 1 ? this.pieces[0]! : Buffer.concat(this.pieces, this.bodyLength);
         out.push({ kind: 'frame', frame: frameAt(body, 0, body.length) });
         this.bodyLength = -1;
         this.pieces = [];
-        this.body = null;
         this.bodyFill = 0;
         this.prefixFill = 0;
       }
@@ -131,20 +120,10 @@ export class FrameDecoder {
     return out;
   }
 
-  /** The message's buffer (its announced length, allocated now that half of it has arrived) with the pieces so far copied in. */
-  private join(): Buffer {
-    const body = Buffer.allocUnsafeSlow(this.bodyLength);
-    let at = 0;
-    for (const p of this.pieces) at += p.copy(body, at);
-    this.pieces = [];
-    return body;
-  }
-
   private startBody(length: number): void {
     this.bodyLength = length;
     this.bodyFill = 0;
     this.pieces = [];
-    this.body = null;
     this.prefixFill = LENGTH_PREFIX;
   }
 
@@ -162,7 +141,6 @@ export class FrameDecoder {
     this.failed = true;
     this.bodyLength = -1;
     this.pieces = [];
-    this.body = null;
     out.push({ kind: 'error', error });
     return out;
   }
