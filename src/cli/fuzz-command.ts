@@ -142,6 +142,7 @@ export function casesPerSecond(r: LiveFuzzReport): number {
 export function otherClauseNotes(r: LiveFuzzReport): string[] {
   return r.otherClauses.map((n) => {
     const what = n.findings.map((x) => `${x.clause}: ${x.message}`).join('; ');
+    if (n.inputClass.startsWith('liveness')) return what;
     return n.inputClass.startsWith('barrier') ? `${what} (the tester's ${n.inputClass}; the cases go on)` : `${what} (no more inputs of class "${n.inputClass}")`;
   });
 }

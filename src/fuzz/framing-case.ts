@@ -258,7 +258,7 @@ export async function runFramingCase(t: LiveTarget, c: FramingCase, lane: Lane |
     conn.destroy();
     lane?.drop();
   }
-  if (findings.length === 0 && checkLiveness && (!lane || !reusable || ++lane.sinceLiveness >= LIVENESS_EVERY)) {
+  if (findings.length === 0 && checkLiveness && t.livenessWorks && (!lane || !reusable || ++lane.sinceLiveness >= LIVENESS_EVERY)) {
     lane?.drop();
     const l = await t.liveness(trace, lane !== null);
     if (l.finding) findings.push(l.finding);
