@@ -84,3 +84,9 @@ test('a required answer that never came is reported as missing, not as the respo
   assert.deepEqual(clauses(f), ['fail E37-7.7.2']);
   assert.match(f[0]!.message, /^no answer to SType\(200\)/);
 });
+
+test('a response with wrong system bytes is judged as the answer, even when they are those of a later request of another kind', () => {
+  const des = msg.deselectReq(0, 0x91);
+  const wrong: Frame = { header: { ...msg.deselectRsp(des.header, 0).header, systemBytes: barrier.header.systemBytes }, text: Buffer.alloc(0) };
+  assert.deepEqual(clauses(run(E37, 'SELECTED', [des, barrier], [wrong, msg.linktestRsp(barrier.header)])), ['fail E37-8.2.5']);
+});

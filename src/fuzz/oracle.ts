@@ -368,8 +368,12 @@ export function judge(env: OracleEnv, initial: ModelState, sent: Buffer, obs: Ob
       // A required answer is the next frame, whatever it is; an optional one only a frame that looks like it.
       // A frame that echoes the system bytes of a later frame answers that one, not this one.
       const later = items.slice(k + 1).some((it) => it.kind === 'frame' && it.frame.header.systemBytes === next.header.systemBytes);
-      // A required answer that is in fact the response to a later frame means this one went unanswered.
-      const laterResponse = later && next.header.systemBytes !== exp.sent.systemBytes && isResponse(next.header);
+      // A required answer that is in fact the response to a later request (its SType and system
+      // bytes fit that one) means this frame went unanswered.
+      const laterResponse =
+        next.header.systemBytes !== exp.sent.systemBytes &&
+        isResponse(next.header) &&
+        items.slice(k + 1).some((it) => it.kind === 'frame' && it.frame.header.pType === 0 && it.frame.header.systemBytes === next.header.systemBytes && it.frame.header.sType + 1 === next.header.sType);
       if ((exp.required && !laterResponse) || (exp.answers.has(t) && (next.header.systemBytes === exp.sent.systemBytes || !later))) answers = next;
     }
     if (answers) {
