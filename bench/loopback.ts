@@ -31,8 +31,25 @@ export interface LoadResult {
 /** Session id of the responders' data messages (both use the default device id 0). */
 const DEVICE_ID = 0;
 
-/** A raw TCP connection to `port`, selected (HSMS-SS Select.req with session id 0xFFFF). */
-function connectSelected(port: number): Promise<net.Socket> {
+/**
+ * A raw TCP connection to `port`, selected. secs4js listens again only some time after a selected
+ * connection ends (HsmsPassiveCommunicator.runServerLoop): a refused or reset connect is retried for 5 s.
+ */
+async function connectSelected(port: number): Promise<net.Socket> {
+  const deadline = performance.now() + 5000;
+  for (;;) {
+    try {
+      return await connectSelectedOnce(port);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code !== 'ECONNREFUSED' && code !== 'ECONNRESET') || performance.now() > deadline) throw err;
+      await sleep(20);
+    }
+  }
+}
+
+/** One attempt: connect and send an HSMS-SS Select.req (session id 0xFFFF). */
+function connectSelectedOnce(port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: '127.0.0.1', port, noDelay: true });
     const timer = setTimeout(() => socket.destroy(new Error(`no Select.rsp from 127.0.0.1:${port} within 10 s`)), 10000);
@@ -46,7 +63,11 @@ function connectSelected(port: number): Promise<net.Socket> {
       else resolve(socket);
     };
     socket.on('data', onData);
-    socket.once('error', reject);
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(err);
+    });
     socket.once('connect', () => socket.write(encodeFrame(msg.selectReq(0xffff, 1))));
   });
 }
