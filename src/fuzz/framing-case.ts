@@ -17,8 +17,10 @@ import type { LiveTarget } from './live-properties';
  *   reproducible on its own. Shrinking and replay use it.
  * - on a lane: the connection the previous case left usable is kept; a new one is opened only
  *   after a close, and liveness (a new connection completes Select and Linktest) is checked
- *   after every close and every LIVENESS_EVERY cases. A finding on a lane is confirmed by the
- *   careful run of the same case before it counts.
+ *   after every close and every LIVENESS_EVERY cases. The barrier follows the case's bytes at
+ *   once, and the lane records no wire trace. A finding on a lane counts only if the careful run
+ *   of the same case shows it too (so an IUT that, say, loses the bytes behind a Select.req in
+ *   one segment, E37-8.1.2's business, costs time here but never a false finding).
  */
 
 export interface CaseResult {
@@ -35,25 +37,30 @@ export interface CaseResult {
 
 /** Cases between two liveness checks on a lane whose connection stays usable. */
 export const LIVENESS_EVERY = 32;
-/** Careful mode: pause between a case's bytes and the barrier behind them. */
+/** Careful mode: pause between a case's bytes and the barrier behind them, so it arrives in a read of its own. */
 const CAREFUL_SETTLE_MS = 20;
-/** Cases per lane trace before it starts afresh (its evidence is only for the lane's own use). */
-const LANE_TRACE_RENEW = 2000;
+
+/**
+ * A lane's trace keeps time and the blocked-time account but no wire entries: nobody reads them
+ * (a finding is reported from its careful run), and recording every chunk of thousands of cases
+ * would cost more than the cases.
+ */
+class LaneTrace extends WireTrace {
+  override bytes(): void {}
+  override frame(): void {}
+  override event(): void {}
+}
 
 /**
  * A connection kept across cases and what the tester knows about it: the E37 state the oracle
- * judged it to be in, when it last entered NOT SELECTED (T7 runs from there), and the barrier's
- * round trip, which sets how long the tester waits before the barrier so that it arrives in a
- * read of its own.
+ * judged it to be in, and when it last entered NOT SELECTED (T7 runs from there).
  */
 export class Lane {
   conn: TesterConnection | null = null;
   state: ModelState = 'NOT_SELECTED';
   notSelectedSince = 0;
   sinceLiveness = 0;
-  rttMs = 1;
-  trace = new WireTrace();
-  private cases = 0;
+  readonly trace: WireTrace = new LaneTrace();
 
   constructor(readonly name = 'lane') {}
 
@@ -62,25 +69,11 @@ export class Lane {
     this.conn = null;
   }
 
-  /** How long the barrier waits behind a case the IUT does not answer: twice the barrier's recent round trip, 1-20 ms. */
-  get settleMs(): number {
-    return Math.min(CAREFUL_SETTLE_MS, Math.max(1, Math.ceil(2 * this.rttMs)));
-  }
-
   adopt(conn: TesterConnection, state: ModelState): void {
     this.conn = conn;
     this.state = state;
     this.notSelectedSince = performance.now();
     this.sinceLiveness = 0;
-  }
-
-  /** A fresh trace now and then: a lane lives for thousands of cases. */
-  traceForCase(): WireTrace {
-    if (++this.cases >= LANE_TRACE_RENEW && !this.conn) {
-      this.trace = new WireTrace();
-      this.cases = 0;
-    }
-    return this.trace;
   }
 
   /**
@@ -151,7 +144,7 @@ export function caseClass(c: FramingCase): string {
 
 /** Runs one case: on the lane when one is given, carefully (fresh connection, liveness after) when not. */
 export async function runFramingCase(t: LiveTarget, c: FramingCase, lane: Lane | null = null, checkLiveness = true): Promise<CaseResult> {
-  const trace = lane ? lane.traceForCase() : new WireTrace();
+  const trace = lane ? lane.trace : new WireTrace();
   const blockedBefore = trace.blockedMs;
   const blocked = (): number => trace.blockedMs - blockedBefore;
   const findings: Finding[] = [];
@@ -180,7 +173,6 @@ export async function runFramingCase(t: LiveTarget, c: FramingCase, lane: Lane |
   let sentUpTo: number | undefined;
   let idleClose = false;
   let sent = 0;
-  let barrierSentAt = 0;
   for (const { piece, gap } of cutPlan(stream, c.plan as DeliveryPlan)) {
     if (gap !== 'none') {
       const ms = gap === 'long' ? t.longGap : t.shortGap;
@@ -204,14 +196,11 @@ export async function runFramingCase(t: LiveTarget, c: FramingCase, lane: Lane |
     }
     if (sent <= barrierStart && sent + piece.length > barrierStart) {
       conn.sendRaw(piece.subarray(0, barrierStart - sent));
-      // On a lane, an answer (or a close) shows the IUT has read the case: the barrier can follow at once.
-      if (lane) await conn.next(lane.settleMs);
-      else await delay(CAREFUL_SETTLE_MS);
+      if (!lane) await delay(CAREFUL_SETTLE_MS);
       if (!conn.isOpen) {
         sentUpTo = barrierStart;
         break;
       }
-      barrierSentAt = performance.now();
       conn.sendRaw(piece.subarray(barrierStart - sent));
     } else {
       conn.sendRaw(piece);
@@ -227,7 +216,6 @@ export async function runFramingCase(t: LiveTarget, c: FramingCase, lane: Lane |
   if (sentUpTo === undefined && !broken) {
     const r = await conn.expect((f) => (f.header.sType === SType.LinktestRsp && f.header.systemBytes === barrier.header.systemBytes ? f : undefined), t.responseWait);
     barrierAnswered = r.kind === 'frame';
-    if (lane && barrierAnswered && barrierSentAt > 0) lane.rttMs = 0.8 * lane.rttMs + 0.2 * (performance.now() - barrierSentAt);
   } else if (sentUpTo === undefined) {
     await conn.waitClosed(items[items.length - 1]!.kind === 'partial' ? t.ms.t8 + t.ms.tolerance + 100 : t.closeWait);
   }
