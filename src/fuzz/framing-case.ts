@@ -162,12 +162,16 @@ export async function runFramingCase(t: LiveTarget, c: FramingCase, lane: Lane |
     stream = Buffer.concat([stream, fill]);
   }
   const barrier = msg.linktestReq(conn.allocateSystemBytes());
-  // The barrier goes out in a segment of its own, a moment after the case: whether bytes behind a
-  // message in the same segment are kept is E37-8.1.2's own scenario, not every fuzz case's.
   const barrierStart = stream.length;
   stream = Buffer.concat([stream, encodeFrame(barrier)]);
   const items = parseStream(stream, t.env.maxLength);
   const broken = items.some((i) => i.kind !== 'frame');
+  // Where the bytes that follow go out in a segment of their own, a moment later (careful mode):
+  // the barrier, and whatever follows a Select.req (an IUT that loses the bytes behind a Select.req
+  // in its segment is E37-8.1.2's finding, not one on every clause such an input touches).
+  const splits: number[] = [];
+  for (const i of items) if (i.kind === 'frame' && i.end < barrierStart && i.frame.header.pType === 0 && i.frame.header.sType === SType.SelectReq) splits.push(i.end);
+  splits.push(barrierStart);
   const start = conn.received.length;
   trace.event('fuzz', `case: ${describeCase(c)}`);
   let sentUpTo: number | undefined;
@@ -194,17 +198,19 @@ export async function runFramingCase(t: LiveTarget, c: FramingCase, lane: Lane |
       sentUpTo = sent;
       break;
     }
-    if (sent <= barrierStart && sent + piece.length > barrierStart) {
-      conn.sendRaw(piece.subarray(0, barrierStart - sent));
+    let at = 0;
+    for (const split of splits) {
+      if (split < sent + at || split >= sent + piece.length) continue;
+      if (split > sent + at) conn.sendRaw(piece.subarray(at, split - sent));
+      at = split - sent;
       if (!lane) await delay(CAREFUL_SETTLE_MS);
       if (!conn.isOpen) {
-        sentUpTo = barrierStart;
+        sentUpTo = split;
         break;
       }
-      conn.sendRaw(piece.subarray(barrierStart - sent));
-    } else {
-      conn.sendRaw(piece);
     }
+    if (sentUpTo !== undefined) break;
+    conn.sendRaw(piece.subarray(at));
     sent += piece.length;
   }
   let barrierAnswered = false;
