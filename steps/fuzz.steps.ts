@@ -1,5 +1,6 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { LiveTarget, preflight, runLiveProperty, type LiveFuzzReport, type PropertyName } from '../src/fuzz/live-properties';
+import type { Finding } from '../src/fuzz/oracle';
 import { otherClauseNotes, printReport } from '../src/cli/fuzz-command';
 import { Failure, Inconclusive } from '../src/harness/verdict';
 import type { ScenarioContext } from '../src/harness/scenario-context';
@@ -14,6 +15,8 @@ import { step } from './step';
  */
 
 const reports = new WeakMap<ScenarioContext, { report: LiveFuzzReport; clause: string }>();
+/** What the preflight found: a note, unless it is on the scenario's own clause (judged in the Then step). */
+const preflightFindings = new WeakMap<ScenarioContext, Finding[]>();
 
 function runsFor(property: PropertyName, fuzzRuns: number): number {
   if (property === 'gaps') return Math.max(3, Math.ceil(fuzzRuns / 50));
@@ -22,9 +25,10 @@ function runsFor(property: PropertyName, fuzzRuns: number): number {
 }
 
 Given('the IUT answers the checks every fuzzed case relies on', step(async (ctx) => {
-  // A finding here is on another clause's procedure: noted; the cases it touches are stopped by the property.
+  // A finding here does not stop the scenario: on its own clause it is judged, on another it is a
+  // note, and the property stops the cases that finding touches.
   const findings = await preflight(new LiveTarget(ctx.iut));
-  if (findings.length > 0) ctx.recorder.measure(`note: before fuzzing, ${findings.map((f) => `${f.clause}: ${f.message}`).join('; ')}`);
+  preflightFindings.set(ctx, findings);
 }));
 
 When('the tester fuzzes the {word} property for clause {word}', function (this: HsmsWorld, property: string, clause: string) {
@@ -42,6 +46,11 @@ Then('the fuzzer finds nothing', step(async (ctx) => {
   const r = reports.get(ctx);
   if (!r) throw new Inconclusive('no fuzz run');
   const { report } = r;
+  const pre = preflightFindings.get(ctx) ?? [];
+  const own = pre.filter((f) => f.clause === r.clause);
+  if (pre.length > own.length) ctx.recorder.measure(`note: before fuzzing, ${pre.filter((f) => f.clause !== r.clause).map((f) => `${f.clause}: ${f.message}`).join('; ')}`);
+  if (own.some((f) => f.severity === 'fail')) throw new Failure(`before fuzzing: ${own.map((f) => `${f.clause}: ${f.message}`).join('; ')}`);
+  for (const f of own) ctx.recorder.add('warn', `before fuzzing: ${f.clause}: ${f.message}`);
   const text = printReport(report, `hsms-conformance fuzz${ctx.iut.config.control === 'embedded' ? '' : ' --profile FILE'}`);
   for (const line of text.split('\n')) if (line) ctx.trace.event('fuzz', line);
   if (report.failure) {
