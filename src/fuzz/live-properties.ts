@@ -97,7 +97,7 @@ export class LiveTarget {
   livenessWorks = true;
   constructor(readonly iut: IutSession) {
     const c = iut.config;
-    this.env = { standard: c.standard, maxLength: c.capabilities.maxMessageLength };
+    this.env = { standard: c.standard, maxLength: c.capabilities.maxMessageLength, activeIut: c.role === 'active' };
     this.ctx = { maxLength: c.capabilities.maxMessageLength, sessionId: c.sessionId };
   }
 
