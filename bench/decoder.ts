@@ -7,7 +7,9 @@ import { fmtMBs, fmtRate, fmtRatio, median, seededRandom, type Row } from './uti
 /**
  * Decoder throughput: the same byte stream, cut into the same chunks, fed to the reference
  * decoder (FrameDecoder), to secs4js's framing (Secs4jsDecoder) and to a plain Buffer.copy of
- * every chunk into one destination (the ceiling: no decoder can move the bytes faster).
+ * every chunk into one destination (the ceiling: no decoder can move the bytes faster); for the
+ * large messages also to a copy into a fresh buffer per message (the floor of handing each
+ * message out in memory of its own).
  */
 
 export const CHUNK_SEED = 0x5eed;
@@ -155,6 +157,33 @@ const memcpyPass: Pass = (chunks) => {
   return { frames: 0, bytes: off, complete: true };
 };
 
+/**
+ * The floor for a decoder that hands every message out in a buffer of its own (as any decoder
+ * must when callers keep frames): a fresh buffer per message, the chunks copied into it. Unlike
+ * `memcpy`, which reuses one destination, it pays for first touching new memory every pass.
+ */
+function freshCopyPass(messageLength: number): Pass {
+  return (chunks) => {
+    let target = Buffer.allocUnsafeSlow(messageLength);
+    let fill = 0;
+    let bytes = 0;
+    for (const c of chunks) {
+      let at = 0;
+      while (at < c.length) {
+        if (fill === messageLength) {
+          target = Buffer.allocUnsafeSlow(messageLength);
+          fill = 0;
+        }
+        const n = c.copy(target, fill, at, Math.min(c.length, at + messageLength - fill));
+        fill += n;
+        at += n;
+        bytes += n;
+      }
+    }
+    return { frames: 0, bytes, complete: true };
+  };
+}
+
 export interface Measured {
   /** Seconds per full pass (median), or extrapolated from a partial pass. */
   readonly perSecond: number;
@@ -211,6 +240,7 @@ export function benchDecoder(budgetMs: number): DecoderFigures {
       const ref = measure(refPass, chunks, stream.unit, stream.frames, budgetMs, 'reference');
       const s4 = measure(secs4jsPass, chunks, stream.unit, stream.frames, Math.max(budgetMs, 2000), 'secs4js');
       const cp = measure(memcpyPass, chunks, stream.unit, stream.frames, budgetMs, 'memcpy');
+      const fresh = stream.unit === 'bytes' ? measure(freshCopyPass(stream.bytes.length / stream.frames), chunks, stream.unit, stream.frames, budgetMs, 'fresh + copy') : null;
       if (!s4.complete) notes.push(`${stream.name}, ${chunking.name}: ${s4.note}`);
       const fmt = stream.unit === 'bytes' ? fmtMBs : fmtRate;
       const unitName = stream.unit === 'bytes' ? '' : ' frames';
@@ -225,15 +255,18 @@ export function benchDecoder(budgetMs: number): DecoderFigures {
       } else if (stream.name.startsWith('1 MiB')) {
         mibBps = Math.min(mibBps, ref.perSecond);
         mibCeiling = Math.min(mibCeiling, cp.perSecond);
-        target = '>= 2 GB/s; within 3x of memcpy';
-        status = `${ref.perSecond >= 2e9 ? 'met' : 'missed'}; ${cp.perSecond / ref.perSecond <= 3 ? 'met' : 'missed'}`;
+        target = '>= 2 GB/s; >= 0.33x memcpy';
+        status = `${ref.perSecond >= 2e9 ? 'met' : 'missed'}; ${ref.perSecond / cp.perSecond >= 0.33 ? 'met' : 'missed'}`;
+      } else if (stream.name.startsWith('64 MiB')) {
+        target = '>= 0.2x memcpy';
+        status = ref.perSecond / cp.perSecond >= 0.2 ? 'met' : 'missed';
       }
       rows.push({
         section,
         figure,
         value: `${fmt(ref.perSecond)}${unitName}`,
-        reference: `secs4js ${s4.complete ? '' : '<= '}${fmt(s4.perSecond)}; memcpy ${fmt(cp.perSecond)}`,
-        ratio: `${fmtRatio(ref.perSecond / s4.perSecond)} secs4js${s4.complete ? '' : ' (at least)'}; ${fmtRatio(ref.perSecond / cp.perSecond)} of memcpy`,
+        reference: `secs4js ${s4.complete ? '' : '<= '}${fmt(s4.perSecond)}; memcpy ${fmt(cp.perSecond)}${fresh ? `; fresh buffer per message + copy ${fmt(fresh.perSecond)}` : ''}`,
+        ratio: `${fmtRatio(ref.perSecond / s4.perSecond)} secs4js${s4.complete ? '' : ' (at least)'}; ${fmtRatio(ref.perSecond / cp.perSecond)} of memcpy${fresh ? `; ${fmtRatio(ref.perSecond / fresh.perSecond)} of fresh + copy` : ''}`,
         target,
         status,
       });

@@ -116,8 +116,7 @@ function shellQuote(s: string): string {
 }
 
 export function printReport(r: LiveFuzzReport, replayBase: string): string {
-  const rate = r.casesRun / Math.max(0.001, r.elapsedMs / 1000);
-  const lines = [`property ${r.property}: ${r.casesRun} cases in ${(r.elapsedMs / 1000).toFixed(2)} s (${rate.toFixed(0)} cases/s); seed ${r.seed}; case sequence ${r.caseDigest}`];
+  const lines = [`property ${r.property}: ${r.casesRun} cases in ${(r.elapsedMs / 1000).toFixed(2)} s (${casesPerSecond(r).toFixed(0)} cases/s)${r.skipped ? `, ${r.skipped} skipped` : ''}; seed ${r.seed}; case sequence ${r.caseDigest}`];
   if (r.failure) {
     const f = r.failure;
     lines.push(`FINDING (shrunk ${f.shrinks} times; seed ${r.seed}, path ${f.path}):`);
@@ -129,8 +128,23 @@ export function printReport(r: LiveFuzzReport, replayBase: string): string {
   } else {
     lines.push('  nothing found');
   }
-  if (r.outOfScope) lines.push(`  (stopped early on a finding outside the clauses asked for: ${r.outOfScope.findings.map((x) => `${x.clause}: ${x.message}`).join('; ')})`);
+  for (const n of otherClauseNotes(r)) lines.push(`  note: ${n}`);
+  for (const u of r.unconfirmed) lines.push(`  note: not confirmed on a fresh connection, so not counted: ${u}`);
   return lines.join('\n') + '\n';
+}
+
+/** Cases per second of a property run (cases skipped for their class included). */
+export function casesPerSecond(r: LiveFuzzReport): number {
+  return r.casesRun / Math.max(0.001, r.elapsedMs / 1000);
+}
+
+/** One line per finding on another clause and the class of input it stopped. */
+export function otherClauseNotes(r: LiveFuzzReport): string[] {
+  return r.otherClauses.map((n) => {
+    const what = n.findings.map((x) => `${x.clause}: ${x.message}`).join('; ');
+    if (n.inputClass.startsWith('liveness')) return what;
+    return n.inputClass.startsWith('barrier') ? `${what} (the tester's ${n.inputClass}; the cases go on)` : `${what} (no more inputs of class "${n.inputClass}")`;
+  });
 }
 
 if (require.main === module) {

@@ -22,6 +22,11 @@ export interface FuzzContext {
 export interface FuzzInput {
   /** What was done to the base frame, for reports. */
   readonly label: string;
+  /**
+   * The kind of mutation ('valid', 'bit-flip sType', 'length too-small', 'ptype', ...): with the
+   * state and the base SType it makes the class of input a defect is tied to (see caseClass).
+   */
+  readonly kind: string;
   /** The frame the input was derived from (before mutation). */
   readonly base: Frame;
   readonly bytes: Buffer;
@@ -170,35 +175,35 @@ export function applyMutation(base: Frame, m: Mutation): FuzzInput {
   const encoded = encodeFrame(base);
   switch (m.kind) {
     case 'none':
-      return { label: 'valid frame', base, bytes: encoded };
+      return { label: 'valid frame', kind: 'valid', base, bytes: encoded };
     case 'bit-flip': {
       const [at, width] = FIELD_AT[m.field];
       const bit = m.bit % (width * 8);
       const out = Buffer.from(encoded);
       const byteIndex = at + width - 1 - Math.floor(bit / 8);
       out[byteIndex] = out[byteIndex]! ^ (1 << bit % 8);
-      return { label: `bit ${bit} of ${m.field} flipped`, base, bytes: out };
+      return { label: `bit ${bit} of ${m.field} flipped`, kind: `bit-flip ${m.field}`, base, bytes: out };
     }
     case 'length': {
       const actual = encoded.length - LENGTH_PREFIX;
       const value = m.how === 'plus-one' ? actual + 1 : m.how === 'minus-one' ? actual - 1 : m.value;
-      return { label: `length ${value} (${m.how}; ${actual} bytes follow)`, base, bytes: withLength(encoded, value) };
+      return { label: `length ${value} (${m.how}; ${actual} bytes follow)`, kind: `length ${m.how}`, base, bytes: withLength(encoded, value) };
     }
     case 'truncate': {
       const drop = Math.min(m.drop, encoded.length - 1);
-      return { label: `last ${drop} bytes missing`, base, bytes: encoded.subarray(0, encoded.length - drop) };
+      return { label: `last ${drop} bytes missing`, kind: 'truncate', base, bytes: encoded.subarray(0, encoded.length - drop) };
     }
     case 'trailing':
-      return { label: `${m.extra.length} trailing bytes after the message`, base, bytes: Buffer.concat([encoded, m.extra]) };
+      return { label: `${m.extra.length} trailing bytes after the message`, kind: 'trailing', base, bytes: Buffer.concat([encoded, m.extra]) };
     case 'control-text': {
-      if (base.header.sType === SType.Data) return { label: 'valid frame', base, bytes: encoded };
+      if (base.header.sType === SType.Data) return { label: 'valid frame', kind: 'valid', base, bytes: encoded };
       const f = withByte(base, {}, m.text);
-      return { label: `${m.text.length} bytes of text on a control message`, base, bytes: encodeFrame(f) };
+      return { label: `${m.text.length} bytes of text on a control message`, kind: 'control-text', base, bytes: encodeFrame(f) };
     }
     case 'ptype':
-      return { label: `PType ${m.pType}`, base, bytes: encodeFrame(withByte(base, { pType: m.pType })) };
+      return { label: `PType ${m.pType}`, kind: 'ptype', base, bytes: encodeFrame(withByte(base, { pType: m.pType })) };
     case 'stype':
-      return { label: `SType ${m.sType}`, base, bytes: encodeFrame(withByte(base, { sType: m.sType })) };
+      return { label: `SType ${m.sType}`, kind: 'stype', base, bytes: encodeFrame(withByte(base, { sType: m.sType })) };
   }
 }
 
@@ -218,9 +223,11 @@ export const deliveryPlanArb = (options: { longGaps: boolean }): fc.Arbitrary<De
         .array(
           fc.record({
             cut: fc.oneof(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 64 })),
-            gap: options.longGaps
-              ? fc.oneof({ weight: 130, arbitrary: fc.constant<GapKind>('none') }, { weight: 70, arbitrary: fc.constant<GapKind>('short') }, { weight: 1, arbitrary: fc.constant<GapKind>('long') })
-              : fc.constantFrom<GapKind>('none', 'short'),
+            gap: fc.oneof(
+              { weight: 130, arbitrary: fc.constant<GapKind>('none') },
+              { weight: 70, arbitrary: fc.constant<GapKind>('short') },
+              ...(options.longGaps ? [{ weight: 1, arbitrary: fc.constant<GapKind>('long') }] : []),
+            ),
           }),
           { minLength: 1, maxLength: 4 },
         )

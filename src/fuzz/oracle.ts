@@ -14,11 +14,15 @@ export interface Finding {
   readonly clause: string;
   readonly severity: 'fail' | 'warn';
   readonly message: string;
+  /** Byte offset, in what the tester wrote, of the frame whose answer (or its absence) this is about. */
+  readonly at?: number;
 }
 
 export interface OracleEnv {
   readonly standard: Standard;
   readonly maxLength: number;
+  /** The IUT is the active entity (under HSMS-SS it may reject the tester's Select.req, NOTES.md). */
+  readonly activeIut?: boolean;
 }
 
 /** What a byte stream is, read as E37-8.1 framing. */
@@ -91,6 +95,8 @@ interface Expectation {
   readonly shouldClose: Finding | null;
   /** Response STypes that answer it (7 for Reject; 0 for a data reply). */
   readonly answers: ReadonlySet<number>;
+  /** A close right after this frame (its answer, if any, sent first) is legal but SHOULD not happen: this WARN. */
+  readonly closeWarn?: Finding;
   /** Judges the answer; returns findings and the state after it. */
   readonly judge: (f: Frame) => { findings: Finding[]; next: ModelState };
   readonly nextIfSilent: ModelState;
@@ -100,13 +106,15 @@ const fail = (clause: string, message: string): Finding => ({ clause, severity: 
 const warn = (clause: string, message: string): Finding => ({ clause, severity: 'warn', message });
 
 /** Every reason that applies (NOTES.md: when several apply, any passes if byte 2 matches it). */
-function rejectReasonsFor(h: Header, state: ModelState): number[] {
+function rejectReasonsFor(h: Header, state: ModelState, hsmsSs: boolean): number[] {
   const reasons: number[] = [];
   if (h.pType !== 0) reasons.push(2);
   if (!DEFINED_STYPES.has(h.sType)) reasons.push(1);
   if (h.sType === 8 || h.sType === 10) reasons.push(3);
   if (h.sType === SType.SelectRsp || h.sType === SType.DeselectRsp || h.sType === SType.LinktestRsp) reasons.push(3);
   else if (h.sType === SType.Data && state !== 'SELECTED') reasons.push(4);
+  // HSMS-SS does not use Deselect (NOTES.md): a Deselect.rsp is an SType it does not support.
+  if (hsmsSs && h.sType === SType.DeselectRsp) reasons.push(1);
   return reasons;
 }
 
@@ -126,11 +134,12 @@ function checkReject(sent: Header, r: Header, reasons: readonly number[] | null,
   return out;
 }
 
-function checkControlRsp(sent: Header, r: Frame, clause: string, sessionId: number): Finding[] {
+function checkControlRsp(sent: Header, r: Frame, clause: string, sessionId: number, hsmsSs = false): Finding[] {
   const out: Finding[] = [];
   const h = r.header;
   if (h.systemBytes !== sent.systemBytes) out.push(fail(clause, `${sTypeName(h.sType)} system bytes ${h.systemBytes} do not echo ${sent.systemBytes}`));
-  if (h.sessionId !== sessionId) out.push(fail(clause, `${sTypeName(h.sType)} session id ${h.sessionId}, expected ${sessionId}`));
+  // HSMS-SS control messages carry session id 0xFFFF (NOTES.md, E37.1).
+  if (h.sessionId !== sessionId && !(hsmsSs && h.sessionId === LINKTEST_SESSION_ID)) out.push(fail(clause, `${sTypeName(h.sType)} session id ${h.sessionId}, expected ${sessionId}`));
   if (h.byte2 !== 0) out.push(fail(clause, `${sTypeName(h.sType)} byte 2 is ${h.byte2}, not 0`));
   if (h.sType === SType.LinktestRsp && h.byte3 !== 0) out.push(fail(clause, `Linktest.rsp byte 3 is ${h.byte3}, not 0`));
   if (r.text.length > 0) out.push(fail(clause, `${sTypeName(h.sType)} carries ${r.text.length} bytes of text`));
@@ -156,11 +165,16 @@ export function expectationFor(env: OracleEnv, state: ModelState, frame: Frame):
     answers: new Set([SType.RejectReq]),
     judge: (f) => ({ findings: f.header.sType === SType.RejectReq ? checkReject(h, f.header, reasons, clause, ss) : [wrongAnswer(what, f, h.sType === SType.Data && state !== 'SELECTED' ? 'E37-7.3' : clause)], next: state }),
   });
-  // A Reject.req is never answered (whatever PType it has).
+  // A Reject.req is never answered, except that one with PType != 0 is a message whose PType is
+  // not defined (E37-7.7.2, NOTES.md): Reject reason 2 with byte 2 = the PType, or silence.
   if (h.sType === SType.RejectReq) {
-    return { ...base, clause: 'E37-7.7.2', required: false, closeOk: true, answers: new Set([SType.RejectReq]), judge: (f) => ({ findings: [wrongAnswer(what, f, 'E37-7.7.2')], next: state }) };
+    const judgeReject = (f: Frame): { findings: Finding[]; next: ModelState } => ({
+      findings: h.pType !== 0 && f.header.sType === SType.RejectReq ? checkReject(h, f.header, [2], 'E37-7.7.2', ss) : [wrongAnswer(what, f, 'E37-7.7.2')],
+      next: state,
+    });
+    return { ...base, clause: 'E37-7.7.2', required: false, closeOk: true, answers: new Set([SType.RejectReq]), judge: judgeReject };
   }
-  if (h.pType !== 0 || !DEFINED_STYPES.has(h.sType)) return reject(rejectReasonsFor(h, state), 'E37-7.7.2', true);
+  if (h.pType !== 0 || !DEFINED_STYPES.has(h.sType)) return reject(rejectReasonsFor(h, state, ss), 'E37-7.7.2', true);
   if (h.sType !== SType.Data && frame.text.length > 0) {
     // NOTES.md: should close; must never answer it as if it were valid.
     return {
@@ -204,8 +218,10 @@ export function expectationFor(env: OracleEnv, state: ModelState, frame: Frame):
         closeOk: false,
         answers: new Set([SType.SelectRsp, SType.RejectReq]),
         judge: (f) => {
+          // HSMS-SS: the active entity initiates Select; an active IUT may reject the tester's with reason 1 (NOTES.md).
+          if (f.header.sType === SType.RejectReq && ss && env.activeIut) return { findings: checkReject(h, f.header, [1], 'E37-7.2.2', ss), next: state };
           if (f.header.sType !== SType.SelectRsp) return { findings: [wrongAnswer(what, f, state === 'SELECTED' ? 'E37-7.2' : 'E37-7.2.2')], next: state };
-          const findings = checkControlRsp(h, f, 'E37-8.2.3', h.sessionId);
+          const findings = checkControlRsp(h, f, 'E37-8.2.3', h.sessionId, ss);
           const status = f.header.byte3;
           if (state === 'SELECTED') {
             if (status === 0) findings.push(warn('E37-7.2', 'Select.req in SELECTED answered with status 0 (1 expected)'));
@@ -226,7 +242,7 @@ export function expectationFor(env: OracleEnv, state: ModelState, frame: Frame):
           judge: (f) => {
             if (f.header.sType === SType.RejectReq && ss) return { findings: checkReject(h, f.header, [1], 'E37-7.4.2', ss), next: state };
             if (f.header.sType !== SType.DeselectRsp) return { findings: [wrongAnswer(what, f, 'E37-7.4.2')], next: state };
-            const findings = checkControlRsp(h, f, 'E37-8.2.5', h.sessionId);
+            const findings = checkControlRsp(h, f, 'E37-8.2.5', h.sessionId, ss);
             if (f.header.byte3 !== 1) findings.push(fail('E37-7.4.2', `Deselect.req in NOT SELECTED answered with status ${f.header.byte3} (1 expected)`));
             return { findings, next: state };
           },
@@ -253,7 +269,8 @@ export function expectationFor(env: OracleEnv, state: ModelState, frame: Frame):
       return {
         ...base,
         clause: 'E37-7.5',
-        required: !odd,
+        // HSMS-SS uses Linktest only in SELECTED: in NOT SELECTED it need not be answered (NOTES.md).
+        required: !odd && !(ss && state === 'NOT_SELECTED'),
         closeOk: odd || ssClose,
         answers: new Set([SType.LinktestRsp, SType.RejectReq]),
         judge: (f) => {
@@ -269,6 +286,8 @@ export function expectationFor(env: OracleEnv, state: ModelState, frame: Frame):
         clause: 'E37-7.6.2',
         required: false,
         closeOk: state === 'NOT_SELECTED' && ss,
+        // E37-7.6.2 ignores it in NOT SELECTED: closing there is WARN under e37 (NOTES.md).
+        ...(state === 'NOT_SELECTED' && !ss ? { closeWarn: warn('E37-7.6.2', `closed the connection after ${what} in NOT SELECTED (E37-7.6.2: ignored)`) } : {}),
         shouldClose: null,
         nextIfSilent: 'NOT_SELECTED',
         answers: new Set([SType.RejectReq, SType.DeselectRsp, SType.SelectRsp, SType.Data]),
@@ -276,8 +295,13 @@ export function expectationFor(env: OracleEnv, state: ModelState, frame: Frame):
       };
     default:
       // Select.rsp, Deselect.rsp, Linktest.rsp with no open transaction: reason 3 (E37-8.2.8).
-      return reject([3], 'E37-8.2.8', true);
+      return reject(rejectReasonsFor(h, state, ss), 'E37-8.2.8', true);
   }
+}
+
+/** Control responses (E37-8.2: Select.rsp, Deselect.rsp, Linktest.rsp). */
+function isResponse(h: Header): boolean {
+  return h.pType === 0 && (h.sType === SType.SelectRsp || h.sType === SType.DeselectRsp || h.sType === SType.LinktestRsp);
 }
 
 /** Frames the IUT may send on its own at any time: its requests and (when SELECTED) its primaries. */
@@ -303,6 +327,8 @@ export interface Observation {
 export interface Judgement {
   readonly findings: Finding[];
   readonly state: ModelState;
+  /** Whether what was judged made a close of the connection legal. */
+  readonly closeLegal: boolean;
   /** The IUT's answer to each frame, for the report. */
   readonly notes: string[];
 }
@@ -318,6 +344,7 @@ export function judge(env: OracleEnv, initial: ModelState, sent: Buffer, obs: Ob
   let state = initial;
   let i = 0;
   let closeOk = obs.closeAlwaysOk ?? false;
+  let closeWarn: Finding | null = null;
   const items = parseStream(sent, env.maxLength);
   // Whether something later in the stream lets the IUT close: a close (a reset, above all) may
   // then swallow answers it had already sent for earlier frames.
@@ -329,10 +356,11 @@ export function judge(env: OracleEnv, initial: ModelState, sent: Buffer, obs: Ob
       notes.push(`length ${item.length} at byte ${item.start}: framing error`);
       for (; i < obs.frames.length; i++) findings.push(fail('E37-8.1.3', `answered after a message length of ${item.length}: ${describeHeader(obs.frames[i]!.header)}`));
       if (!obs.closed) findings.push(warn('E37-8.1.3', `kept the connection open after a message length of ${item.length} (${item.why === 'too-small' ? 'below 10' : `above the declared maximum ${env.maxLength}`})`));
-      return { findings, state, notes };
+      return { findings, state, notes, closeLegal: closeOk };
     }
     if (obs.sentUpTo !== undefined && item.end > obs.sentUpTo) break;
     const exp = expectationFor(env, state, item.frame);
+    const before = state;
     const next = obs.frames[i];
     let answers: Frame | undefined;
     if (next !== undefined) {
@@ -340,33 +368,47 @@ export function judge(env: OracleEnv, initial: ModelState, sent: Buffer, obs: Ob
       // A required answer is the next frame, whatever it is; an optional one only a frame that looks like it.
       // A frame that echoes the system bytes of a later frame answers that one, not this one.
       const later = items.slice(k + 1).some((it) => it.kind === 'frame' && it.frame.header.systemBytes === next.header.systemBytes);
-      if (exp.required || (exp.answers.has(t) && (next.header.systemBytes === exp.sent.systemBytes || !later))) answers = next;
+      // A required answer that is in fact the response to a later request (its SType and system
+      // bytes fit that one) means this frame went unanswered.
+      const laterResponse =
+        next.header.systemBytes !== exp.sent.systemBytes &&
+        isResponse(next.header) &&
+        items.slice(k + 1).some((it) => it.kind === 'frame' && it.frame.header.pType === 0 && it.frame.header.systemBytes === next.header.systemBytes && it.frame.header.sType + 1 === next.header.sType);
+      if ((exp.required && !laterResponse) || (exp.answers.has(t) && (next.header.systemBytes === exp.sent.systemBytes || !later))) answers = next;
     }
     if (answers) {
       i++;
       const r = exp.judge(answers);
-      findings.push(...r.findings);
+      findings.push(...r.findings.map((f) => ({ ...f, at: item.start })));
       notes.push(`${exp.what} -> ${describeHeader(answers.header)}`);
       state = r.next;
       // After a wrong answer the model no longer knows what the IUT did: judge nothing further.
-      if (r.findings.some((f) => f.severity === 'fail')) return { findings, state, notes };
+      if (r.findings.some((f) => f.severity === 'fail')) return { findings, state, notes, closeLegal: closeOk };
     } else if (exp.required) {
       if (obs.closed && (closeOk || exp.closeOk || justifiesClose(k + 1))) {
         notes.push(`${exp.what} -> connection closed`);
-        return { findings, state, notes };
+        return { findings, state, notes, closeLegal: true };
       }
-      findings.push(fail(exp.clause, `no answer to ${exp.what}${obs.closed ? ' (the IUT closed the connection)' : ''}`));
-      return { findings, state, notes };
+      if (obs.closed && closeWarn) {
+        findings.push(closeWarn);
+        return { findings, state, notes, closeLegal: true };
+      }
+      findings.push({ ...fail(exp.clause, `no answer to ${exp.what}${obs.closed ? ' (the IUT closed the connection)' : ''}`), at: item.start });
+      return { findings, state, notes, closeLegal: closeOk };
     } else {
       notes.push(`${exp.what} -> (no answer)`);
       state = exp.nextIfSilent;
     }
     if (exp.closeOk) closeOk = true;
+    if (exp.closeWarn) closeWarn = exp.closeWarn;
+    // E37-5.3 transition 5: after a Deselect or Separate ends the session, an entity would
+    // immediately proceed to break the TCP/IP connection.
+    if (before === 'SELECTED' && state === 'NOT_SELECTED') closeOk = true;
     if (exp.shouldClose) {
-      if (obs.closed && i >= obs.frames.length) return { findings, state, notes };
+      if (obs.closed && i >= obs.frames.length) return { findings, state, notes, closeLegal: closeOk };
       if (!obs.closed) findings.push(exp.shouldClose);
     }
   }
   for (; i < obs.frames.length; i++) findings.push(fail('E37-7.7.2', `unexpected frame from the IUT: ${describeHeader(obs.frames[i]!.header)}`));
-  return { findings, state, notes };
+  return { findings, state, notes, closeLegal: closeOk };
 }
