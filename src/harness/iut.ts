@@ -18,7 +18,6 @@ import { UNREACHABLE_LIMIT } from './stopped-run';
 
 export type ControlCommand = PeerCommand;
 
-
 /** Kinds of handle (process.getActiveResourcesInfo) a scenario must not leave behind. */
 const WATCHED_RESOURCES = ['TCPSocketWrap', 'TCPServerWrap', 'Timeout', 'ProcessWrap', 'PipeWrap'] as const;
 /** How long closed handles get to disappear before a leftover is reported. */
