@@ -79,7 +79,7 @@ export function renderComplianceHtml(r: ComplianceReport): string {
     ['Date', e(`${r.started} to ${r.finished}`)],
     ['Seed', e(String(r.seed))],
     ['Overall verdict', `<span class="overall">${badge(r.verdict)}</span>`],
-    ...(r.stopped ? ([['Run stopped', `<div class="why">${e(r.stopped)}</div>`]] as Array<[string, string]>) : []),
+    ...(r.stopped ? ([['Run stopped', `<div class="why">${foldLongLines(r.stopped, 1500, e)}</div>`]] as Array<[string, string]>) : []),
     ['Clauses', `<span class="counts">${(Object.keys(r.counts) as ClauseVerdict[]).map((k) => `<span>${badge(k)} ${r.counts[k]}</span>`).join(' ')}</span>`],
   ];
   for (const [k, v] of meta) out.push(`<tr><td>${k}</td><td>${v}</td></tr>`);

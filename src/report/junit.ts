@@ -27,11 +27,11 @@ export function buildJunit(results: readonly ScenarioResult[], suiteName: string
     for (const r of rs) {
       const name = `[${r.clauses.join(' ')}] ${r.name} (IUT ${r.role})`;
       out.push(`    <testcase classname="${xmlEscape(feature)}" name="${xmlEscape(name)}" time="${(r.durationMs / 1000).toFixed(3)}">`);
-      const message = xmlEscape(summaryLine(r.reason));
+      const message = summaryLine(r.reason, xmlEscape);
       const text = foldLongLines(r.reason, LINE_LIMIT, xmlEscape);
       if (r.verdict === 'fail') out.push(`      <failure message="${message}" type="fail">`, text, '      </failure>');
       else if (r.verdict === 'error') out.push(`      <error message="${message}" type="harness-error">`, text, '      </error>');
-      else if (r.verdict !== 'pass') out.push(`      <skipped message="${xmlEscape(`${r.verdict}: ${summaryLine(r.reason)}`)}">`, text, '      </skipped>');
+      else if (r.verdict !== 'pass') out.push(`      <skipped message="${summaryLine(`${r.verdict}: ${r.reason}`, xmlEscape)}">`, text, '      </skipped>');
       if (r.trace) out.push(`      <system-out>${foldLongLines(r.trace, LINE_LIMIT, xmlEscape)}</system-out>`);
       out.push('    </testcase>');
     }

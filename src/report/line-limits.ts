@@ -23,9 +23,11 @@ export function boundText(text: string, limit: number): string {
   return `${text.slice(0, limit)}... (${text.length - limit} more characters not shown)`;
 }
 
-/** The first line of `text`, cut to SUMMARY_LIMIT characters. */
-export function summaryLine(text: string): string {
-  return boundText(text.split('\n')[0] ?? '', SUMMARY_LIMIT);
+/** The first line of `text`, escaped with `escape` (per character) and cut to SUMMARY_LIMIT characters without splitting an escape. */
+export function summaryLine(text: string, escape: (c: string) => string): string {
+  const first = text.split('\n')[0] ?? '';
+  const pieces = foldLongLines(first, SUMMARY_LIMIT, escape).split('\n');
+  return pieces.length > 1 ? `${pieces[0]}...` : (pieces[0] ?? '');
 }
 
 /**
