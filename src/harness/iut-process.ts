@@ -196,7 +196,7 @@ export class IutProcess {
       }
       if (release && !(await waitPortReleased(release.host, release.port, RELEASE_AFTER_KILL_MS))) {
         problems.push(
-          `${release.host}:${release.port} could not be bound ${STOP_GRACE_MS + RELEASE_AFTER_KILL_MS} ms after the stop began: a process outside the IUT's process group still listens there, or connections the IUT closed sit in TIME_WAIT and it binds without SO_REUSEADDR`,
+          `${release.host}:${release.port} was still in use ${RELEASE_AFTER_KILL_MS} ms after the IUT's process group ended: a process outside the group listens there, or connections the IUT closed sit in TIME_WAIT and it binds without SO_REUSEADDR`,
         );
       }
     }
