@@ -142,7 +142,8 @@ function clauseRow(c: ComplianceClause): string {
 export function renderComplianceMarkdown(r: ComplianceReport): string {
   const cell = (s: string): string => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, '<br>');
   // Free text outside tables: one source line per line of text, each bounded (line-limits.ts).
-  const lines = (s: string, indent: string): string => foldLongLines(s.replace(/</g, '&lt;').replace(/>/g, '&gt;'), 1500).split(/\r?\n/).join(`<br>\n${indent}`);
+  const angle = (c: string): string => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : c);
+  const lines = (s: string, indent: string): string => foldLongLines(s.replace(/\r\n/g, '\n'), 1500, angle).split('\n').join(`<br>\n${indent}`);
   const out: string[] = [];
   out.push(`# HSMS conformance report`, '');
   out.push(`| | |`, `|---|---|`);
