@@ -5,7 +5,9 @@ import { applicability } from '../src/harness/applicability';
 import { ScenarioContext } from '../src/harness/scenario-context';
 import { allureScenarioMessage, ALLURE_DIRECT_HOOK, ALLURE_MESSAGE_TYPE } from '../src/report/allure';
 import { writeEvidence } from '../src/report/evidence';
-import { INTERRUPTED, IutUnreachable, VERDICT_MEDIA_TYPE, VerdictSignal, type VerdictRecord } from '../src/harness/verdict';
+import { boundText, foldLongLines, REASON_LIMIT } from '../src/report/line-limits';
+import { NOT_RUN_UNREACHABLE } from '../src/harness/stopped-run';
+import { INTERRUPTED, IutUnreachable, VERDICT_MEDIA_TYPE, VerdictSignal, type Verdict, type VerdictRecord } from '../src/harness/verdict';
 import type { UserRequirement } from '../src/harness/user-requirements';
 
 /** World parameters the runner passes (plain JSON). */
@@ -57,6 +59,8 @@ export class HsmsWorld extends World<SuiteParameters> {
   /** Gherkin keyword type of the step running: failures in a Given are inconclusive (precondition). */
   stepType = 'Unknown';
   skippedReason: string | null = null;
+  /** The scenario was not run (interrupted, or the run stopped): no IUT, no evidence, one short reason. */
+  notRun = false;
   /** Set by the verdict hook for the reporting hook that runs after it. */
   evidence: { record: VerdictRecord; pcap: Buffer | null } | null = null;
 
@@ -72,12 +76,18 @@ Before(async function (this: HsmsWorld, { pickle }) {
   this.ctx = new ScenarioContext(iut);
   if (interrupted) {
     this.ctx.recorder.add('inconclusive', INTERRUPTED);
+    this.notRun = true;
     return 'skipped';
   }
   const tags = pickle.tags.map((t) => t.name);
   const notApplicable = applicability(tags, this.parameters.iut);
   if (notApplicable) {
     this.ctx.recorder.add('not-applicable', notApplicable);
+    return 'skipped';
+  }
+  if (iut.gaveUp) {
+    this.ctx.recorder.add('inconclusive', NOT_RUN_UNREACHABLE);
+    this.notRun = true;
     return 'skipped';
   }
   try {
@@ -117,29 +127,35 @@ After({ name: ALLURE_DIRECT_HOOK }, function (this: HsmsWorld, { pickle, gherkin
     }),
     ALLURE_MESSAGE_TYPE,
   );
-  this.attach(ev.record.trace || '(no traffic)', { mediaType: 'text/plain', fileName: 'wire-trace.txt' });
+  // A scenario that did not run has no traffic and no IUT output of its own to show.
+  if (this.notRun) return;
+  this.attach(foldLongLines(ev.record.trace || '(no traffic)'), { mediaType: 'text/plain', fileName: 'wire-trace.txt' });
   if (ev.pcap) this.attach(ev.pcap, { mediaType: 'application/vnd.tcpdump.pcap', fileName: 'wire-trace.pcap' });
   const output = this.ctx.iut.output();
-  if (output) this.attach(output.slice(-65536), { mediaType: 'text/plain', fileName: 'iut-output.txt' });
+  if (output) this.attach(foldLongLines(output.slice(-65536)), { mediaType: 'text/plain', fileName: 'iut-output.txt' });
 });
 
 After(async function (this: HsmsWorld, { pickle }) {
   const ctx = this.ctx;
-  await ctx.iut.afterScenario();
+  const stopProblem = await ctx.iut.afterScenario();
+  if (stopProblem) {
+    ctx.trace.event('iut', `stopping the IUT: ${stopProblem}`);
+    ctx.recorder.measure(`stopping the IUT: ${stopProblem}`);
+  }
   // Checked, not assumed: nothing the scenario opened may outlive it.
   const leak = await ctx.iut.checkResources();
   if (leak) ctx.recorder.add('error', `harness resource leak: ${leak}`);
-  if (ctx.recorder.verdict !== 'not-applicable') ctx.iut.noteReachability(ctx.recorder.unreachable, ctx.recorder.reason);
+  if (!this.notRun && ctx.recorder.verdict !== 'not-applicable') ctx.iut.noteReachability(ctx.recorder.unreachable);
   const exit = ctx.iut.processExit;
   if (exit) ctx.trace.event('iut', `the launched IUT ${exit}`);
+  const { verdict, reason } = finalVerdict(ctx);
   const rendered = ctx.trace.render();
   const reportDir = this.parameters.reportDir;
-  const evidence = reportDir
-    ? writeEvidence({ reportDir, uri: pickle.uri, scenario: pickle.name, role: this.parameters.iut.role, trace: ctx.trace, rendered, verdict: ctx.recorder.verdict, reason: ctx.recorder.reason })
-    : null;
+  const evidence =
+    reportDir && !this.notRun ? writeEvidence({ reportDir, uri: pickle.uri, scenario: pickle.name, role: this.parameters.iut.role, trace: ctx.trace, rendered, verdict, reason }) : null;
   const record: VerdictRecord = {
-    verdict: ctx.recorder.verdict,
-    reason: ctx.recorder.reason,
+    verdict,
+    reason,
     findings: ctx.recorder.findings,
     measurements: ctx.recorder.measurements,
     unreachable: ctx.recorder.unreachable,
@@ -150,6 +166,17 @@ After(async function (this: HsmsWorld, { pickle }) {
   this.attach(JSON.stringify(record), VERDICT_MEDIA_TYPE);
   this.evidence = { record, pcap: evidence?.pcap ?? null };
 });
+
+/**
+ * The scenario's verdict and its reason, bounded for the reports. A launcher that answered a
+ * command with "cannot ..." makes the scenario not applicable whatever followed on the wire
+ * (E37 obliges no entity to initiate every procedure); a harness error still stands.
+ */
+function finalVerdict(ctx: ScenarioContext): { verdict: Verdict; reason: string } {
+  const refusal = ctx.iut.commandRefusal;
+  if (refusal && ctx.recorder.verdict !== 'error') return { verdict: 'not-applicable', reason: boundText(refusal, REASON_LIMIT) };
+  return { verdict: ctx.recorder.verdict, reason: boundText(ctx.recorder.reason, REASON_LIMIT) };
+}
 
 AfterAll(async function () {
   process.removeListener('SIGINT', onInterrupt);

@@ -1,11 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from './support/raw-socket';
+import { ROOT, runConformance, scenariosOf, type RunOutcome } from './support/conformance-run';
+import { NOT_RUN_UNREACHABLE, UNREACHABLE_LIMIT } from '../src/harness/stopped-run';
 
 /**
  * The harness against IUTs that misbehave in ways no scenario plans for: each run finishes in
@@ -13,38 +13,16 @@ import { freePort } from './support/raw-socket';
  * bounded, and the exit code says what happened (1: findings, 3: unreachable or not started).
  */
 
-const root = path.resolve(__dirname, '../..');
-const cli = path.join(root, 'bin', 'hsms-conformance.js');
-const fixture = path.join(root, 'dist', 'test', 'fixtures', 'hostile-iut.js');
+const fixture = path.join(ROOT, 'dist', 'test', 'fixtures', 'hostile-iut.js');
 /** A few scenarios from each area keep every run short; each still has to end with a verdict. */
 const TAGS = '@E37-7.2.2 or @E37-7.5.2 or @E37-8.2.7';
 const RUN_LIMIT_MS = 150_000;
 /** Harness peak RSS allowed while an IUT floods it. */
 const RSS_LIMIT_MB = 400;
 
-interface RunOutcome {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly report: { clauses: Array<{ scenarios: Array<{ verdict: string; reason: string }> }> } | null;
-  readonly ms: number;
-}
-
-async function certify(profileYaml: (port: number) => string, extraArgs: string[] = []): Promise<RunOutcome> {
-  const port = await freePort();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hostile-'));
-  const profile = path.join(dir, 'profile.yaml');
-  fs.writeFileSync(profile, profileYaml(port));
-  const started = Date.now();
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, 'run', '--profile', profile, '--report-dir', path.join(dir, 'reports'), '--tags', TAGS, '--seed', '7', ...extraArgs], { cwd: root, timeout: RUN_LIMIT_MS, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const file = path.join(dir, 'reports', 'compliance.json');
-      const report = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as RunOutcome['report']) : null;
-      // execFile reports the exit status as a numeric `code` on the error (a string code means it never ran).
-      const raw: unknown = err ? (err as { code?: unknown }).code : 0;
-      resolve({ code: typeof raw === 'number' ? raw : null, stdout, stderr, report, ms: Date.now() - started });
-    });
-  });
+/** Certifies the IUT the profile describes, on a port that was free, with the few scenarios of TAGS (or `args` instead). */
+async function certify(profileYaml: (port: number) => string, args: readonly string[] = ['--tags', TAGS]): Promise<RunOutcome> {
+  return runConformance(profileYaml(await freePort()), ['--seed', '7', ...args], RUN_LIMIT_MS);
 }
 
 function launched(command: string, extra = ''): (port: number) => string {
@@ -69,7 +47,7 @@ function hostile(behaviour: string): (port: number) => string {
 
 function assertEveryScenarioJudged(o: RunOutcome, allowed: readonly string[]): void {
   assert.ok(o.report, `no compliance.json was written; stderr: ${o.stderr.slice(-2000)}`);
-  const scenarios = o.report.clauses.flatMap((c) => c.scenarios);
+  const scenarios = [...scenariosOf(o).values()];
   assert.ok(scenarios.length > 0, 'no scenario was reported');
   for (const s of scenarios) {
     if (s.verdict === 'not-applicable') continue;
@@ -129,4 +107,43 @@ test('a port already in use for an active IUT gives exit 3 with a clear message'
   } finally {
     blocker.close();
   }
+});
+
+/** Report files that are text (pcap files, attached or not, are binary); cucumber.ndjson is cucumber's own format. */
+function textReportFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...textReportFiles(p));
+    else if (!e.name.endsWith('.pcap') && e.name !== 'cucumber.ndjson') out.push(p);
+  }
+  return out;
+}
+
+test('a launch command that fails at once stops the run: exit 3, its stderr tail, every report line under 2 KB', { timeout: RUN_LIMIT_MS }, async (t) => {
+  // All scenarios, not a few: the run must stop by itself after the first ones.
+  const o = await certify(launched(`"echo 'starting'; echo 'listen tcp 127.0.0.1: bind: address already in use' >&2; exit 4"`), []);
+  assert.equal(o.code, 3, o.stdout.slice(-3000));
+  // One message: the command, its exit code and the last lines of its standard error.
+  assert.match(o.stdout, /the run stopped: the IUT could not be reached or started/);
+  assert.match(o.stdout, /exited with code 4/);
+  assert.match(o.stdout, /launch command: echo 'starting'/);
+  assert.match(o.stdout, /last lines of its standard error:\n\s+listen tcp 127\.0\.0\.1: bind: address already in use/);
+  assert.match(o.stdout, /`launch\.restart: once`/);
+  assert.doesNotMatch(o.stdout, /not run:/, 'the console lists the scenarios not run one by one');
+  const scenarios = [...scenariosOf(o).values()];
+  const tried = scenarios.filter((s) => s.verdict !== 'not-applicable' && s.reason !== NOT_RUN_UNREACHABLE);
+  const notRun = scenarios.filter((s) => s.reason === NOT_RUN_UNREACHABLE);
+  assert.equal(tried.length, UNREACHABLE_LIMIT, `scenarios that tried to start the IUT: ${tried.map((s) => s.name).join('; ')}`);
+  assert.ok(notRun.length > 50, `only ${notRun.length} scenarios reported as not run`);
+  for (const s of tried) assert.doesNotMatch(s.reason, /not run|not attempted/, 'a reason nests another');
+  for (const s of notRun) assert.equal(s.trace, '', 'a scenario not run has no evidence files');
+  assert.equal(fs.existsSync(path.join(o.reportDir, 'allure-report')), false, 'Allure HTML is built for a stopped run');
+  for (const name of ['compliance.json', 'compliance.html', 'compliance.md', 'junit.xml', 'allure-results', 'traces']) assert.ok(fs.existsSync(path.join(o.reportDir, name)), `no ${name}`);
+  for (const file of textReportFiles(o.reportDir)) {
+    const longest = Math.max(...fs.readFileSync(file, 'utf8').split('\n').map((l) => Buffer.byteLength(l)));
+    assert.ok(longest <= 2048, `${path.relative(o.reportDir, file)} has a line of ${longest} bytes`);
+  }
+  // Not asserted (no timed assertions, the machine may be loaded); the target is 10 s.
+  t.diagnostic(`the stopped run took ${o.ms} ms`);
 });

@@ -6,6 +6,7 @@ import { projectRoot, runSuite, type ScenarioResult, type UserSuite } from '../h
 import { checkUserFeatures } from '../harness/user-feature-check';
 import { StepFileError } from '../harness/step-files';
 import { INTERRUPTED, isFailing } from '../harness/verdict';
+import { describeStoppedRun, NOT_RUN_UNREACHABLE, stoppedRun } from '../harness/stopped-run';
 import { buildCompliance, type ComplianceReport } from '../report/compliance';
 import { buildJunit } from '../report/junit';
 import { finalizeAllureResults, generateAllureReport, writeAllureExtras } from '../report/allure';
@@ -129,7 +130,13 @@ function harnessVersion(): string {
 
 const LABEL: Record<string, string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', inconclusive: 'INCO', 'not-applicable': 'N/A ', error: 'ERR ' };
 
+/** Set once a scenario is reported as not run because the run stopped (stopped-run.ts). */
+let runStopped = false;
+
 function progress(r: ScenarioResult): void {
+  // Once the run has stopped, nothing more is attempted: the summary says so once.
+  runStopped ||= r.reason === NOT_RUN_UNREACHABLE;
+  if (runStopped) return;
   const line = `${LABEL[r.verdict]} ${r.clauses.join(' ').padEnd(14)} ${r.name} (IUT ${r.role})`;
   const why = r.verdict === 'pass' || r.verdict === 'not-applicable' ? '' : `\n       ${r.reason.split('\n')[0]}`;
   process.stdout.write(line + why + '\n');
@@ -146,7 +153,9 @@ function summary(report: ComplianceReport, results: readonly ScenarioResult[], s
   const c = report.counts;
   lines.push(`clauses:   ${report.clauses.length}  pass ${c.pass}  warn ${c.warn}  fail ${c.fail}  inconclusive ${c.inconclusive}  not-applicable ${c['not-applicable']}  not-tested ${c['not-tested']}  error ${c.error}`);
   const notable = report.clauses.filter((cl) => cl.verdict === 'fail' || cl.verdict === 'error' || cl.verdict === 'warn' || cl.verdict === 'inconclusive');
-  if (notable.length > 0) {
+  if (report.stopped) {
+    lines.push('', report.stopped);
+  } else if (notable.length > 0) {
     lines.push('');
     lines.push('clause          strength verdict       scenario findings');
     for (const cl of notable) {
@@ -181,7 +190,7 @@ async function run(o: RunOptions): Promise<number> {
   const started = new Date();
   const results: ScenarioResult[] = [];
   for (const [i, iut] of configs.entries()) {
-    if (results.some((r) => r.reason === INTERRUPTED)) break;
+    if (results.some((r) => r.reason === INTERRUPTED || r.reason === NOT_RUN_UNREACHABLE)) break;
     const messagesFile = path.join(o.reportDir, configs.length > 1 ? `cucumber-${iut.role}.ndjson` : 'cucumber.ndjson');
     const { results: rs } = await runSuite({
       iut,
@@ -216,11 +225,13 @@ async function run(o: RunOptions): Promise<number> {
   });
   const baseline = o.baseline && o.baselinePath ? compareBaseline(o.baselinePath, o.baseline, results, report.clauses, o.strict) : null;
   if (baseline) report.baseline = baseline;
+  const stopped = stoppedRun(results);
+  if (stopped) report.stopped = describeStoppedRun(stopped);
   fs.writeFileSync(path.join(o.reportDir, 'compliance.json'), JSON.stringify(report, null, 2) + '\n');
   fs.writeFileSync(path.join(o.reportDir, 'junit.xml'), buildJunit(results, `HSMS conformance: ${report.iut}`));
   finalizeAllureResults(allureResults);
   writeAllureExtras(allureResults, allureEnvironment(report, first));
-  const notice = writeHumanReports(o.reportDir, report);
+  const notice = writeHumanReports(o.reportDir, report, !stopped);
   const code = exitCode(results, o, baseline?.failsRun ?? null);
   process.stdout.write(summary(report, results, o.strict) + '\n');
   if (baseline) {
@@ -264,10 +275,14 @@ function allureEnvironment(report: ComplianceReport, iut: IutConfig): Record<str
   };
 }
 
-/** compliance.html, compliance.md and the Allure HTML report; returns a notice when Allure could not be built. */
-function writeHumanReports(reportDir: string, report: ComplianceReport): string | null {
+/**
+ * compliance.html, compliance.md and the Allure HTML report; returns a notice when Allure was not
+ * built. A stopped run skips Allure's HTML (it takes seconds, for scenarios that mostly did not run).
+ */
+function writeHumanReports(reportDir: string, report: ComplianceReport, allureHtml = true): string | null {
   fs.writeFileSync(path.join(reportDir, 'compliance.html'), renderComplianceHtml(report));
   fs.writeFileSync(path.join(reportDir, 'compliance.md'), renderComplianceMarkdown(report));
+  if (!allureHtml) return 'Allure HTML report not built for a stopped run (allure-results/ is complete; `hsms-conformance report` builds it)';
   const results = path.join(reportDir, 'allure-results');
   if (!fs.existsSync(results)) return 'Allure HTML report not built: no allure-results/ in the report folder';
   return generateAllureReport(results, path.join(reportDir, 'allure-report'));

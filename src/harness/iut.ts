@@ -5,10 +5,11 @@ import { executePeerCommand } from '../peer/command-runner';
 import type { PeerCommand } from '../cli/peer-commands';
 import { parseFaults } from '../peer/faults';
 import type { IutConfig } from './iut-config';
-import { IutProcess } from './iut-process';
+import { IutProcess, type ListenAddress } from './iut-process';
 import { TesterConnection, delay } from './tester-connection';
 import type { WireTrace } from './wire-trace';
 import { NotApplicable, HarnessError, IutUnreachable } from './verdict';
+import { UNREACHABLE_LIMIT } from './stopped-run';
 
 /**
  * How the tester reaches the IUT and makes it act, whatever the IUT is: the embedded reference
@@ -16,9 +17,6 @@ import { NotApplicable, HarnessError, IutUnreachable } from './verdict';
  */
 
 export type ControlCommand = PeerCommand;
-
-/** After this many scenarios in a row without reaching the IUT, the rest are reported, not attempted. */
-const UNREACHABLE_LIMIT = 3;
 
 /** Kinds of handle (process.getActiveResourcesInfo) a scenario must not leave behind. */
 const WATCHED_RESOURCES = ['TCPSocketWrap', 'TCPServerWrap', 'Timeout', 'ProcessWrap', 'PipeWrap'] as const;
@@ -54,7 +52,8 @@ class TesterListener {
   }
 
   constructor() {
-    this.server = net.createServer((socket) => {
+    // Half-open, as TesterConnection.connect(): the tester decides how to answer the IUT's FIN.
+    this.server = net.createServer({ allowHalfOpen: true }, (socket) => {
       socket.on('error', () => undefined);
       this.pending.push({ socket, at: performance.now() });
       const w = this.waiters;
@@ -124,10 +123,17 @@ export class IutSession {
   private process: IutProcess | null = null;
   private scenarioStart = 0;
   private connections: TesterConnection[] = [];
-  private justStarted = false;
-  /** Scenarios in a row in which the IUT could not be reached; past the limit the rest are not attempted. */
+  /** Until when (performance.now()) a launched IUT may still be starting: its readyTimeout after the launch. */
+  private readyUntil = 0;
+  /** Scenarios in a row in which the IUT could not be reached or started; at the limit the run stops. */
   private unreachableInARow = 0;
-  private lastUnreachable = '';
+  /** Whether any scenario of the run has reached the IUT: a later failure to start is a failed restart. */
+  private everReached = false;
+  /** A launcher's answer that it cannot carry out a command of this scenario (see command()). */
+  private refusal: string | null = null;
+  private stopWatchingRefusals: Array<() => void> = [];
+  /** What the per-scenario IUT stopped at the end of the scenario wrote, for that scenario's evidence. */
+  private stoppedOutput = '';
   /** Set once the scenario's IUT is ready; checked and cleared by checkResources(). */
   private resources: ScenarioResources | null = null;
 
@@ -142,19 +148,31 @@ export class IutSession {
     return this.config.control !== 'none';
   }
 
-  /** Output the launched IUT wrote, for the evidence; empty for other IUTs. */
+  /** Output the launched IUT wrote, for the evidence (a per-scenario IUT's, after its stop too); empty for other IUTs. */
   output(): string {
-    return this.process?.output() ?? '';
+    return this.process?.output() ?? this.stoppedOutput;
+  }
+
+  /**
+   * True once the IUT could not be reached or started in UNREACHABLE_LIMIT scenarios in a row:
+   * the run stops, and the remaining scenarios are reported as not run.
+   */
+  get gaveUp(): boolean {
+    return this.unreachableInARow >= UNREACHABLE_LIMIT;
+  }
+
+  /** The launcher's answer that it cannot carry out a command the scenario gave, if it gave one. */
+  get commandRefusal(): string | null {
+    return this.refusal;
   }
 
   /** Prepares the IUT for a scenario: starts it when it is embedded or launched per scenario. */
   async beforeScenario(): Promise<void> {
-    if (this.unreachableInARow >= UNREACHABLE_LIMIT) {
-      throw new IutUnreachable(`not attempted: the IUT could not be reached in the ${UNREACHABLE_LIMIT} scenarios before (${this.lastUnreachable})`);
-    }
     this.scenarioStart = performance.now();
     this.connections = [];
     this.resources = null;
+    this.refusal = null;
+    this.stoppedOutput = '';
     const c = this.config;
     // The baseline for checkResources(): what exists before the scenario's own set-up, plus what
     // outlives scenarios (the tester's listener for a non-embedded active IUT, an IUT launched once).
@@ -176,19 +194,26 @@ export class IutSession {
     if (c.control === 'embedded') {
       await this.startEmbedded();
     } else if (c.launch && (c.launch.restart === 'per-scenario' || !this.process || !this.process.running)) {
-      await this.process?.stop();
+      await this.process?.stop(this.listenAddress);
       if (c.launch.restart === 'per-scenario') baseline = resourceCounts();
       this.process = new IutProcess(c);
+      this.readyUntil = performance.now() + c.launch.readyTimeout * 1000;
       await this.process.start();
-      this.justStarted = true;
       if (c.launch.restart !== 'per-scenario') baseline = resourceCounts();
     }
     this.resources = { baseline, connections: [], entity: null, process: null, listener: null };
   }
 
-  /** Closes what the scenario opened; stops a per-scenario IUT. Checked: nothing stays open. */
-  async afterScenario(): Promise<void> {
+  /**
+   * Closes what the scenario opened; stops a per-scenario IUT. Checked: nothing stays open.
+   * The tester resets its connections before the IUT is stopped, so that no TIME_WAIT lands on
+   * the IUT's port (E37-6.4 leaves the close to either side; a restart must be able to bind).
+   * Returns what went wrong stopping the IUT (it outlived SIGTERM, its port stayed in use), or null.
+   */
+  async afterScenario(): Promise<string | null> {
     const r = this.resources;
+    for (const stop of this.stopWatchingRefusals) stop();
+    this.stopWatchingRefusals = [];
     for (const conn of this.connections) conn.destroy();
     if (r) r.connections = this.connections;
     this.connections = [];
@@ -202,11 +227,20 @@ export class IutSession {
       if (r) r.listener = this.listener;
       this.listener = null;
     }
+    let stopProblem: string | null = null;
     if (this.process && this.config.launch?.restart === 'per-scenario') {
-      await this.process.stop();
+      stopProblem = await this.process.stop(this.listenAddress);
+      this.stoppedOutput = this.process.output();
       if (r) r.process = this.process;
       this.process = null;
     }
+    return stopProblem;
+  }
+
+  /** Where a launched IUT listens (passive and alternating IUTs), so a stop waits for that port to be released. */
+  private get listenAddress(): ListenAddress | undefined {
+    const c = this.config;
+    return c.role !== 'active' && c.port > 0 ? { host: c.host, port: c.port } : undefined;
   }
 
   /**
@@ -241,20 +275,20 @@ export class IutSession {
     }
   }
 
-  /** Records whether the scenario reached the IUT, so a dead IUT does not cost every scenario its full wait. */
-  noteReachability(unreachable: boolean, reason: string): void {
+  /** Records whether the scenario reached the IUT, so that a dead IUT stops the run instead of costing every scenario its full wait. */
+  noteReachability(unreachable: boolean): void {
     if (!unreachable) {
       this.unreachableInARow = 0;
+      this.everReached = true;
       return;
     }
     this.unreachableInARow++;
-    this.lastUnreachable = reason.split('\n')[0] ?? reason;
   }
 
   /** Ends the run: stops everything. */
   async shutdown(): Promise<void> {
     await this.afterScenario();
-    await this.process?.stop();
+    await this.process?.stop(this.listenAddress);
     this.process = null;
     await this.listener?.close();
     this.listener = null;
@@ -276,14 +310,16 @@ export class IutSession {
       conn = await this.connectToPassive(trace, name, options.timeoutMs ?? 3000);
     } else {
       const t5 = this.timersMs.t5;
-      const ready = this.justStarted && c.launch ? c.launch.readyTimeout * 1000 : 0;
+      const ready = Math.max(0, this.readyUntil - performance.now());
       const wait = (options.timeoutMs ?? 2000) + t5 + ready + (c.control === 'manual' ? 60000 : 0);
       if (c.control === 'manual') process.stderr.write(`\nOPERATOR: make the IUT connect to ${c.host}:${this.listener?.port} now (waiting up to ${Math.round(wait / 1000)} s)\n`);
       const socket = await this.listener!.next(wait);
-      if (!socket) throw new IutUnreachable(`the active IUT did not connect to ${c.host}:${this.listener?.port} within ${Math.round(wait)} ms`);
+      if (!socket) {
+        const what = `the active IUT did not connect to ${c.host}:${this.listener?.port} within ${Math.round(wait)} ms`;
+        throw new IutUnreachable(this.process ? this.process.describeFailure(what, this.restartHint()) : what);
+      }
       conn = TesterConnection.accepted(socket, trace, name);
     }
-    this.justStarted = false;
     this.connections.push(conn);
     return conn;
   }
@@ -313,29 +349,41 @@ export class IutSession {
     await l?.close();
   }
 
+  /**
+   * A passive entity may take a moment to listen again after a connection ends, and a launched
+   * one to listen at all. The tester retries as an active entity would: for T5 (E37-9.2.1) plus
+   * the tolerance, or until the launched IUT's readyTimeout has passed since its launch.
+   */
   private async connectToPassive(trace: WireTrace, name: string, timeoutMs: number): Promise<TesterConnection> {
     const c = this.config;
     const port = this.entity?.port ?? c.port;
-    const readyMs = this.justStarted && c.launch ? c.launch.readyTimeout * 1000 : 0;
-    // A passive entity may take a moment to listen again after a connection ends. The tester
-    // retries as an active entity would: for T5 (E37-9.2.1) plus the tolerance, or for the
-    // launched IUT's ready time after a start.
     const { t5, tolerance } = this.timersMs;
-    const deadline = performance.now() + Math.max(readyMs, t5 + tolerance);
-    const pause = readyMs > 0 ? 50 : Math.max(50, t5 / 4);
+    const started = performance.now();
+    const starting = this.readyUntil > started;
+    const deadline = Math.max(this.readyUntil, started + t5 + tolerance);
+    const pause = starting ? 50 : Math.max(50, t5 / 4);
     for (;;) {
       try {
         return await TesterConnection.connect(c.host, port, trace, name, timeoutMs);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
+        if (this.process && !this.process.running) {
+          throw new IutUnreachable(this.process.describeFailure(`the launched IUT ${this.process.exitDescription} before it listened on ${c.host}:${port}`, this.restartHint()));
+        }
         if ((code === 'ECONNREFUSED' || code === 'ECONNRESET') && performance.now() < deadline) {
-          if (this.process && !this.process.running) throw new IutUnreachable(`the launched IUT exited before it listened: ${this.process.exitDescription}`);
           await delay(pause);
           continue;
         }
-        throw new IutUnreachable(`cannot connect to the IUT at ${c.host}:${port}: ${(err as Error).message}`);
+        const what = `cannot connect to the IUT at ${c.host}:${port}: ${(err as Error).message} (retried for ${((performance.now() - started) / 1000).toFixed(1)} s)`;
+        throw new IutUnreachable(this.process ? this.process.describeFailure(what, this.restartHint()) : what);
       }
     }
+  }
+
+  /** Said when a launched IUT that served earlier scenarios does not come back after a restart. */
+  private restartHint(): string | undefined {
+    if (!this.everReached || this.config.launch?.restart !== 'per-scenario') return undefined;
+    return 'the IUT served earlier scenarios but not after this restart; `launch.restart: once` avoids restarting it';
   }
 
   /** Makes the IUT initiate a procedure (CONTRACTS.md section 1 command lines). */
@@ -356,13 +404,31 @@ export class IutSession {
       }
       case 'stdin': {
         if (!this.process) throw new NotApplicable('control: stdin needs a launched IUT');
-        this.process.writeLine(commandLine(cmd));
+        const line = commandLine(cmd);
+        this.process.writeLine(line);
+        this.watchForRefusal(this.process, line);
         return;
       }
       case 'manual':
         process.stderr.write(`\nOPERATOR: ${description} now (command: ${commandLine(cmd)})\n`);
         return;
     }
+  }
+
+  /**
+   * A launcher that cannot carry out a command says so with a line on standard error containing
+   * "cannot" followed by the command's verb ("cannot deselect: no API for it"). E37 requires no
+   * entity to initiate every procedure, so that answer makes the scenario not applicable (the
+   * After hook reads commandRefusal) rather than a failure of the IUT.
+   */
+  private watchForRefusal(p: IutProcess, line: string): void {
+    const verb = line.split(' ')[0]!;
+    const answer = new RegExp(`\\bcannot\\s+${verb}\\b`, 'i');
+    this.stopWatchingRefusals.push(
+      p.onStderrLine((l) => {
+        if (this.refusal === null && answer.test(l)) this.refusal = `the IUT's launcher cannot carry out '${line}': ${l.trim().slice(0, 300)}`;
+      }),
+    );
   }
 
   private async startEmbedded(): Promise<void> {

@@ -59,6 +59,8 @@ export class TesterConnection {
   private sawReset = false;
   private sawEnd = false;
   private localClose = false;
+  /** The tester answered the IUT's FIN with a reset (see the 'end' handler). */
+  private resetOnEnd = false;
   private nextSystemBytes = 0x7e570001;
   /** A framing fault in what the IUT sent, if any. */
   framingError: FramingError | null = null;
@@ -84,6 +86,13 @@ export class TesterConnection {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => {
       this.sawEnd = true;
+      // The IUT closed first (FIN). An orderly answer would leave the IUT's end in TIME_WAIT on
+      // its listening port, and an IUT that binds without SO_REUSEADDR could not listen there
+      // again for a minute; a reset ends its side at once. The close still counts as a FIN.
+      if (!this.localClose) {
+        this.resetOnEnd = true;
+        socket.resetAndDestroy();
+      }
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ECONNRESET' || err.code === 'EPIPE') this.sawReset = true;
@@ -91,15 +100,20 @@ export class TesterConnection {
     socket.on('close', () => {
       const how = this.localClose ? 'local' : this.sawReset || !this.sawEnd ? 'reset' : 'fin';
       this.closeInfo = { at: this.trace.elapsed(), how, ...(this.framingError ? { framing: this.framingError.message } : {}) };
-      this.trace.event(this.name, how === 'local' ? 'TCP closed by the tester' : `TCP closed by the IUT (${how === 'fin' ? 'FIN' : 'RST'})`);
+      const by = how === 'local' ? 'TCP closed by the tester' : `TCP closed by the IUT (${how === 'fin' ? 'FIN' : 'RST'})`;
+      this.trace.event(this.name, this.resetOnEnd ? `${by}; the tester answers with RST, so no TIME_WAIT stays on the IUT's port` : by);
       this.wake();
     });
   }
 
-  /** Opens a connection to a passive IUT. Rejects with the socket error when nothing answers within `timeoutMs`. */
+  /**
+   * Opens a connection to a passive IUT. Rejects with the socket error when nothing answers
+   * within `timeoutMs`. Half-open is allowed so that the tester, not Node, decides how to
+   * answer the IUT's FIN.
+   */
   static connect(host: string, port: number, trace: WireTrace, name: string, timeoutMs: number): Promise<TesterConnection> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port });
+      const socket = net.connect({ host, port, allowHalfOpen: true });
       const timer = setTimeout(() => socket.destroy(new Error(`no TCP connection to ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
       socket.once('connect', () => {
         clearTimeout(timer);
@@ -114,7 +128,7 @@ export class TesterConnection {
     });
   }
 
-  /** Wraps a connection an active IUT opened to the tester's listener. */
+  /** Wraps a connection an active IUT opened to the tester's listener (a server with `allowHalfOpen`, see connect()). */
   static accepted(socket: net.Socket, trace: WireTrace, name: string): TesterConnection {
     const c = new TesterConnection(socket, trace, name);
     const ep = trace.endpoints.get(name);
@@ -186,10 +200,13 @@ export class TesterConnection {
     this.socket.destroySoon();
   }
 
-  /** Drops the connection at once; used when a scenario ends. */
+  /**
+   * Drops the connection at once with a reset (RST): used when a scenario ends, before the IUT
+   * is stopped, so that no TIME_WAIT is left on the IUT's port whoever would have closed first.
+   */
   destroy(): void {
     if (this.isOpen) this.localClose = true;
-    this.socket.destroy();
+    if (!this.socket.destroyed) this.socket.resetAndDestroy();
   }
 
   /**

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { clauseOfTag, scenarioClauses, strengthOfTags } from '../harness/clause-tags';
 import { requirementById } from '../harness/requirements';
 import type { UserRequirement } from '../harness/user-requirements';
-import type { Verdict } from '../harness/verdict';
+import { VERDICT_MEDIA_TYPE, type Verdict } from '../harness/verdict';
 
 /**
  * Allure through allure-cucumberjs. The formatter writes `allure-results/` from the cucumber
@@ -119,28 +119,54 @@ export const CATEGORIES = [
 
 /**
  * Sets each result's status from its verdict label (written by the scenario's After hook),
- * with the verdict and reason as the status message. Idempotent.
+ * with the verdict and reason as the status message, and drops the harness's own verdict
+ * records (an internal message between the hooks and the runner, not evidence). Files are
+ * rewritten indented, one field per line. Idempotent.
  */
 export function finalizeAllureResults(resultsDir: string): number {
   if (!fs.existsSync(resultsDir)) return 0;
   let n = 0;
   for (const f of fs.readdirSync(resultsDir)) {
+    if (f.endsWith('-container.json')) dropVerdictRecords(resultsDir, f);
     if (!f.endsWith('-result.json')) continue;
     const file = path.join(resultsDir, f);
     const r = JSON.parse(fs.readFileSync(file, 'utf8')) as AllureResultFile;
     const verdict = r.labels?.find((l) => l.name === VERDICT_LABEL)?.value as Verdict | undefined;
     if (!verdict || !(verdict in STATUS)) continue;
     const reasonLabel = r.labels?.find((l) => l.name === REASON_LABEL);
-    if (!reasonLabel) continue;
+    if (!reasonLabel) {
+      fs.writeFileSync(file, JSON.stringify(r, null, 2));
+      continue;
+    }
     const reason = reasonLabel.value;
     r.labels = r.labels?.filter((l) => l !== reasonLabel);
     r.status = STATUS[verdict];
     const text = reason.replace(/^(FAIL|ERROR|WARN|INCONCLUSIVE|NOT-APPLICABLE):\s*/i, '');
     r.statusDetails = { ...(r.statusDetails ?? {}), message: verdict === 'pass' ? text : `${verdict.toUpperCase()}: ${text}` };
-    fs.writeFileSync(file, JSON.stringify(r));
+    fs.writeFileSync(file, JSON.stringify(r, null, 2));
     n++;
   }
   return n;
+}
+
+interface AllureStep {
+  steps?: AllureStep[];
+  attachments?: Array<{ source?: string; type?: string }>;
+}
+
+/** Removes the verdict-record attachments (and the steps that only carried them) from a container's fixtures. */
+function dropVerdictRecords(resultsDir: string, containerFile: string): void {
+  const file = path.join(resultsDir, containerFile);
+  const container = JSON.parse(fs.readFileSync(file, 'utf8')) as { befores?: AllureStep[]; afters?: AllureStep[] };
+  const prune = (step: AllureStep): boolean => {
+    for (const a of step.attachments ?? []) if (a.type === VERDICT_MEDIA_TYPE && a.source) fs.rmSync(path.join(resultsDir, a.source), { force: true });
+    const hadAttachments = (step.attachments ?? []).length > 0;
+    step.attachments = (step.attachments ?? []).filter((a) => a.type !== VERDICT_MEDIA_TYPE);
+    step.steps = (step.steps ?? []).filter(prune);
+    return !hadAttachments || step.attachments.length > 0 || step.steps.length > 0;
+  };
+  for (const fixture of [...(container.befores ?? []), ...(container.afters ?? [])]) prune(fixture);
+  fs.writeFileSync(file, JSON.stringify(container, null, 2));
 }
 
 export interface AllureResultFile {

@@ -1,10 +1,13 @@
 import type { ClauseVerdict } from '../harness/verdict';
 import type { ComplianceClause, ComplianceReport } from './compliance';
+import { boundText, foldLongLines } from './line-limits';
 
 /**
  * compliance.html and compliance.md: compliance.json for people. The HTML is one self-contained
  * file (inline CSS, no scripts, no external assets) that prints on A4. Everything that comes from
- * the IUT, its profile or its traffic is escaped: a hostile IUT cannot inject markup.
+ * the IUT, its profile or its traffic is escaped: a hostile IUT cannot inject markup. Each
+ * scenario, reason and measurement starts a line of its own, so no line of either file grows
+ * with the number of scenarios (see line-limits.ts).
  */
 
 export function htmlEscape(s: string): string {
@@ -76,6 +79,7 @@ export function renderComplianceHtml(r: ComplianceReport): string {
     ['Date', e(`${r.started} to ${r.finished}`)],
     ['Seed', e(String(r.seed))],
     ['Overall verdict', `<span class="overall">${badge(r.verdict)}</span>`],
+    ...(r.stopped ? ([['Run stopped', `<div class="why">${foldLongLines(r.stopped, 1500, e)}</div>`]] as Array<[string, string]>) : []),
     ['Clauses', `<span class="counts">${(Object.keys(r.counts) as ClauseVerdict[]).map((k) => `<span>${badge(k)} ${r.counts[k]}</span>`).join(' ')}</span>`],
   ];
   for (const [k, v] of meta) out.push(`<tr><td>${k}</td><td>${v}</td></tr>`);
@@ -109,27 +113,39 @@ export function renderComplianceHtml(r: ComplianceReport): string {
 function clauseRow(c: ComplianceClause): string {
   const e = htmlEscape;
   const details: string[] = [];
-  if (c.reason) details.push(`<div class="why">${e(c.reason)}</div>`);
+  // Text inside .why keeps its line breaks (pre-wrap); folding adds breaks only to lines too long to read anyway.
+  const text = (s: string): string => foldLongLines(s, 1500, e);
+  if (c.reason) details.push(`<div class="why">${text(c.reason)}</div>`);
   for (const s of c.scenarios) {
     const parts = [`<div class="scn">${badge(s.verdict)} ${e(s.name)} <span class="why">(IUT ${e(s.role)})</span>`];
-    if (s.verdict !== 'pass' && s.reason) parts.push(`<div class="why">${e(s.reason)}</div>`);
-    if (s.measurements.length > 0) parts.push(`<div class="meas">${s.measurements.map(e).join('<br>')}</div>`);
+    if (s.verdict !== 'pass' && s.reason) parts.push(`<div class="why">${text(s.reason)}</div>`);
+    if (s.measurements.length > 0) parts.push(`<div class="meas">${s.measurements.map(text).join('<br>\n')}</div>`);
     const href = evidenceHref(s.trace);
     if (href) {
       const txt = href.replace(/\.pcap$/, '.txt');
       parts.push(`<div class="ev">evidence: <a href="${txt}">decoded trace</a> · <a href="${href}">pcap</a></div>`);
     } else if (s.trace) parts.push(`<div class="ev">evidence: ${e(s.trace)}</div>`);
-    parts.push('</div>');
-    details.push(parts.join(''));
+    details.push(parts.join('\n') + '</div>');
   }
   // A user's own clause says where it comes from; E37 and E37.1 rows say so in their statements.
   const source = c.source.startsWith('E37') ? '' : `<div class="stmt">Source: ${e(c.source)}</div>`;
-  return `<tr id="${e(c.id)}"><td class="id">${e(c.id)}</td><td><div class="title">${e(c.title)}</div><div class="stmt">${e(c.statement)}</div>${source}</td><td>${e(c.strength)}</td><td>${badge(c.verdict)}</td><td>${details.join('')}</td></tr>`;
+  return [
+    `<tr id="${e(c.id)}"><td class="id">${e(c.id)}</td><td><div class="title">${e(c.title)}</div><div class="stmt">${e(c.statement)}</div>${source}</td><td>${e(c.strength)}</td><td>${badge(c.verdict)}</td><td>`,
+    ...details,
+    '</td></tr>',
+  ].join('\n');
 }
 
-/** Markdown: the same content, for pull requests and wikis. Table cells are escaped. */
+/**
+ * Markdown: the same content, for pull requests and wikis. The table has one short row per
+ * clause (a table row cannot span lines); each scenario's verdict, reason, measurements and
+ * evidence follow under "Scenarios", one line each. Table cells are escaped.
+ */
 export function renderComplianceMarkdown(r: ComplianceReport): string {
   const cell = (s: string): string => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, '<br>');
+  // Free text outside tables: one source line per line of text, each bounded (line-limits.ts).
+  const angle = (c: string): string => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : c);
+  const lines = (s: string, indent: string): string => foldLongLines(s.replace(/\r\n/g, '\n'), 1500, angle).split('\n').join(`<br>\n${indent}`);
   const out: string[] = [];
   out.push(`# HSMS conformance report`, '');
   out.push(`| | |`, `|---|---|`);
@@ -140,6 +156,7 @@ export function renderComplianceMarkdown(r: ComplianceReport): string {
   out.push(`| Seed | ${r.seed} |`);
   out.push(`| Overall verdict | **${r.verdict.toUpperCase()}** |`);
   out.push(`| Clauses | ${(Object.keys(r.counts) as ClauseVerdict[]).map((k) => `${k} ${r.counts[k]}`).join(', ')} |`, '');
+  if (r.stopped) out.push('## Run stopped', '', lines(r.stopped, ''), '');
   if (r.baseline) {
     const b = r.baseline;
     out.push(`## Against the known-failure baseline (${cell(b.file)})`, '');
@@ -150,22 +167,27 @@ export function renderComplianceMarkdown(r: ComplianceReport): string {
   }
   out.push('## Capability statement (profile)', '', '| key | value |', '|---|---|');
   for (const [k, v] of Object.entries(r.profile)) out.push(`| ${cell(k)} | ${cell(v)} |`);
-  out.push('', '## Verdict per clause', '', '| Clause | Requirement | Strength | Verdict | Details | Evidence |', '|---|---|---|---|---|---|');
+  out.push('', '## Verdict per clause', '', '| Clause | Requirement | Strength | Verdict | Scenarios |', '|---|---|---|---|---|');
   for (const c of r.clauses) {
-    const details: string[] = [];
-    if (c.reason) details.push(c.reason);
-    for (const s of c.scenarios) {
-      let d = `${s.verdict}: ${s.name} (IUT ${s.role})`;
-      if (s.verdict !== 'pass' && s.reason) d += ` - ${s.reason}`;
-      if (s.measurements.length > 0) d += ` [${s.measurements.join('; ')}]`;
-      details.push(d);
-    }
-    const evidence = c.scenarios
-      .map((s) => evidenceHref(s.trace))
-      .filter((h): h is string => h !== null)
-      .map((h) => `[txt](${h.replace(/\.pcap$/, '.txt')}) [pcap](${h})`);
+    const counts = new Map<string, number>();
+    for (const s of c.scenarios) counts.set(s.verdict, (counts.get(s.verdict) ?? 0) + 1);
+    const summary = [...counts].map(([v, n]) => `${n} ${v}`).join(', ');
+    const details = [summary, c.reason ? boundText(c.reason, 600) : ''].filter((d) => d !== '');
     const title = c.source.startsWith('E37') ? c.title : `${c.title} (${c.source})`;
-    out.push(`| ${cell(c.id)} | ${cell(title)} | ${c.strength} | ${c.verdict} | ${cell(details.join('\n'))} | ${evidence.join('<br>')} |`);
+    out.push(`| ${cell(c.id)} | ${cell(title)} | ${c.strength} | ${c.verdict} | ${cell(details.join('; '))} |`);
+  }
+  out.push('', '## Scenarios');
+  for (const c of r.clauses) {
+    if (c.scenarios.length === 0) continue;
+    out.push('', `### ${c.id}: ${lines(c.title, '')}`, '');
+    for (const s of c.scenarios) {
+      out.push(`- **${s.verdict}** ${lines(s.name, '  ')} (IUT ${lines(s.role, '  ')})`);
+      if (s.verdict !== 'pass' && s.reason) out.push(`  ${lines(s.reason, '  ')}`);
+      for (const m of s.measurements) out.push(`  - ${lines(m, '    ')}`);
+      const href = evidenceHref(s.trace);
+      if (href) out.push(`  - evidence: [decoded trace](${href.replace(/\.pcap$/, '.txt')}) · [pcap](${href})`);
+    }
   }
   return out.join('\n') + '\n';
 }
+

@@ -40,6 +40,8 @@ export interface ComplianceReport {
   readonly clauses: ComplianceClause[];
   /** With --baseline: new, fixed (stale) and still-failing entries against the known-failure baseline. */
   baseline?: BaselineSummary;
+  /** Set when the run stopped early because the IUT could not be reached or started: why, once. */
+  stopped?: string;
 }
 
 export interface ComplianceInput {

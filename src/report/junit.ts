@@ -1,10 +1,12 @@
 import type { ScenarioResult } from '../harness/suite-runner';
 import { xmlEscape } from './xml';
+import { foldLongLines, LINE_LIMIT, summaryLine } from './line-limits';
 
 /**
  * junit.xml: one testcase per scenario, named with its clause, classname per feature. Fail and
  * error are failures and errors; warn, inconclusive and not-applicable are skipped with the
- * verdict in the message, so CI reporters show them without counting them as passes.
+ * verdict in the message, so CI reporters show them without counting them as passes. The
+ * message attribute is the reason's first line; the whole reason follows as the element's text.
  */
 export function buildJunit(results: readonly ScenarioResult[], suiteName: string): string {
   const byFeature = new Map<string, ScenarioResult[]>();
@@ -25,11 +27,12 @@ export function buildJunit(results: readonly ScenarioResult[], suiteName: string
     for (const r of rs) {
       const name = `[${r.clauses.join(' ')}] ${r.name} (IUT ${r.role})`;
       out.push(`    <testcase classname="${xmlEscape(feature)}" name="${xmlEscape(name)}" time="${(r.durationMs / 1000).toFixed(3)}">`);
-      const message = xmlEscape(r.reason);
-      if (r.verdict === 'fail') out.push(`      <failure message="${message}" type="fail">${message}</failure>`);
-      else if (r.verdict === 'error') out.push(`      <error message="${message}" type="harness-error">${message}</error>`);
-      else if (r.verdict !== 'pass') out.push(`      <skipped message="${xmlEscape(`${r.verdict}: ${r.reason}`)}"/>`);
-      if (r.trace) out.push(`      <system-out>${xmlEscape(r.trace)}</system-out>`);
+      const message = summaryLine(r.reason, xmlEscape);
+      const text = foldLongLines(r.reason, LINE_LIMIT, xmlEscape);
+      if (r.verdict === 'fail') out.push(`      <failure message="${message}" type="fail">`, text, '      </failure>');
+      else if (r.verdict === 'error') out.push(`      <error message="${message}" type="harness-error">`, text, '      </error>');
+      else if (r.verdict !== 'pass') out.push(`      <skipped message="${summaryLine(`${r.verdict}: ${r.reason}`, xmlEscape)}">`, text, '      </skipped>');
+      if (r.trace) out.push(`      <system-out>${foldLongLines(r.trace, LINE_LIMIT, xmlEscape)}</system-out>`);
       out.push('    </testcase>');
     }
     out.push('  </testsuite>');

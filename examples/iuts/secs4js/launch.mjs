@@ -27,7 +27,9 @@
 //        deselect   -> no API (secs4js implements HSMS-SS, which does not use Deselect)
 //        disconnect -> no API (close() stops the whole communicator; nothing drops one connection)
 //      A command without an API, or one secs4js refuses in the current state (it throws, e.g.
-//      "HSMS not selected"), gets one line on standard error and nothing else happens.
+//      "HSMS not selected"), gets one line on standard error and nothing else happens; for a
+//      command without an API that line says "cannot <command>", which the harness reads as
+//      "this IUT cannot initiate that procedure" (the scenario is then not applicable).
 //   4. Writes one line per event to standard error (the harness keeps it as evidence), including
 //      promise rejections secs4js leaves unhandled (which would otherwise end the process), and
 //      on SIGTERM / SIGINT closes the communicator and exits 0.
@@ -121,9 +123,9 @@ function execute(line) {
     case 'separate':
       return run('sendSeparateReq()', comm.sendSeparateReq());
     case 'deselect':
-      return log(`command deselect: not supported: secs4js has no API to send Deselect.req (HSMS-SS does not use Deselect); nothing done`);
+      return log(`command deselect: cannot deselect: secs4js has no API to send Deselect.req (HSMS-SS does not use Deselect); nothing done`);
     case 'disconnect':
-      return log(`command disconnect: not supported: secs4js has no API to drop the TCP connection while staying open (close() stops the communicator); nothing done`);
+      return log(`command disconnect: cannot disconnect: secs4js has no API to drop the TCP connection while staying open (close() stops the communicator); nothing done`);
     case 'send': {
       const stream = Number(args[0]);
       const fn = Number(args[1]);
