@@ -80,7 +80,7 @@ export class TesterConnection {
       iutPort: socket.remotePort ?? 0,
       testerInitiated: true,
     });
-    trace.event(name, `TCP connected ${socket.localAddress}:${socket.localPort} <-> ${socket.remoteAddress}:${socket.remotePort}`);
+    trace.opened(name, `TCP connected ${socket.localAddress}:${socket.localPort} <-> ${socket.remoteAddress}:${socket.remotePort}`);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => {
       this.sawEnd = true;
@@ -91,7 +91,7 @@ export class TesterConnection {
     socket.on('close', () => {
       const how = this.localClose ? 'local' : this.sawReset || !this.sawEnd ? 'reset' : 'fin';
       this.closeInfo = { at: this.trace.elapsed(), how, ...(this.framingError ? { framing: this.framingError.message } : {}) };
-      this.trace.event(this.name, how === 'local' ? 'TCP closed by the tester' : `TCP closed by the IUT (${how === 'fin' ? 'FIN' : 'RST'})`);
+      this.trace.closed(this.name, how === 'local' ? 'tester' : 'iut', how === 'reset' ? 'reset' : 'fin', how === 'local' ? 'TCP closed by the tester' : `TCP closed by the IUT (${how === 'fin' ? 'FIN' : 'RST'})`);
       this.wake();
     });
   }

@@ -1,5 +1,6 @@
 import type { ClauseVerdict } from '../harness/verdict';
 import type { ComplianceClause, ComplianceReport } from './compliance';
+import { htmlEscape } from './html-escape';
 
 /**
  * compliance.html and compliance.md: compliance.json for people. The HTML is one self-contained
@@ -7,9 +8,7 @@ import type { ComplianceClause, ComplianceReport } from './compliance';
  * the IUT, its profile or its traffic is escaped: a hostile IUT cannot inject markup.
  */
 
-export function htmlEscape(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
+export { htmlEscape };
 
 /** Only relative links into the report folder are linked; anything else is shown as text. */
 function evidenceHref(file: string): string | null {
