@@ -11,6 +11,7 @@ import { BaselineError, compareBaseline, describeBaseline, isCovered, parseBasel
 import { renderComplianceHtml, renderComplianceMarkdown } from '../report/compliance-html';
 import { TRACES_DIR } from '../report/evidence';
 import { choiceOption, numberOption, parseArgs, UsageError } from './args';
+import { runAnalyzeCommand } from './analyze-command';
 import { runFuzzCommand } from './fuzz-command';
 
 const USAGE = `usage: hsms-conformance [run] [--profile FILE] [--tags EXPR] [--report-dir reports]
@@ -18,11 +19,16 @@ const USAGE = `usage: hsms-conformance [run] [--profile FILE] [--tags EXPR] [--r
                         [--baseline FILE]
        hsms-conformance report [--report-dir reports]
        hsms-conformance fuzz [--profile FILE] [--runs N] [--seed S] [--replay TOKEN]
+       hsms-conformance analyze FILE... [--port P]... [--profile FILE]... [--report-dir DIR]
+       hsms-conformance monitor --listen HOST:PORT --upstream HOST:PORT [--pcap FILE]
+                        [--report-dir DIR] [--report-every MIN] [--profile FILE]...
   Without --profile the embedded reference peer is certified, as a passive and as an active IUT
   (--standard chooses which rules it follows). --baseline names known failures (one clause id or
   'scenario: NAME' per line, each with a '# why' comment): they do not fail the run, a known
   failure that now passes (stale entry) does. 'report' rebuilds compliance.html, compliance.md
   and the Allure HTML report from a finished run's compliance.json and allure-results/.
+  'analyze' judges E37 from pcap/pcapng captures, 'monitor' live on a relayed link, both
+  entities at once ('analyze --help', 'monitor --help').
   Exit codes: 0 pass, 1 failure, 2 usage or profile error, 3 IUT unreachable or harness error.`;
 
 const SPEC = {
@@ -282,6 +288,7 @@ function mergeMessageFiles(parts: readonly string[], target: string): void {
 
 async function main(): Promise<number> {
   if (process.argv[2] === 'fuzz') return runFuzzCommand(process.argv.slice(3));
+  if (process.argv[2] === 'analyze') return runAnalyzeCommand(process.argv.slice(3));
   let command: Command;
   try {
     command = parseCommand(process.argv.slice(2));
