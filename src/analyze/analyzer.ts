@@ -68,6 +68,7 @@ export class TrafficAnalyzer {
   private readonly entities = new Map<string, EntityLedger>();
   private readonly peers = new Map<string, Set<string>>();
   private readonly servers = new Map<string, ServerState>();
+  private readonly hsmsServers = new Set<string>();
   /** Connect attempts of each connecting entity, for T5 (E37-9.2.1). */
   private readonly attempts = new Map<string, Attempt[]>();
   private readonly skipped: Partial<Record<SkipReason, number>> = {};
@@ -150,7 +151,8 @@ export class TrafficAnalyzer {
     const conn: HsmsConnection = new HsmsConnection({
       info,
       rules: { client: this.rulesFor('connecting', info.server.port), server: this.rulesFor('accepting', info.server.port) },
-      known: this.options.ports !== null,
+      // A server already seen speaking HSMS speaks it on every connection, even a silent one.
+      known: this.options.ports !== null || this.hsmsServers.has(serverKey),
       originMs: origin,
       frameRef: (f) => this.frameRef(f),
       siblingAcceptedAfter: (since) => (server?.accepts ?? []).some((a) => a.id !== info.id && a.timeMs > since),
@@ -177,6 +179,7 @@ export class TrafficAnalyzer {
           server?.selected.delete(info.id);
           if (conn.isHsms) {
             this.hsmsConnections++;
+            this.hsmsServers.add(serverKey);
             const c = this.entity('client', info, serverKey, clientKey);
             const s = this.entity('server', info, serverKey, clientKey);
             c.connections++;

@@ -64,6 +64,8 @@ interface Outstanding {
   readonly control: boolean;
   /** Past the T6 of its transaction: the requester has given up (E37-9.3.1). */
   expired: boolean;
+  /** A required answer did not come within T6: already reported. */
+  overdue: boolean;
 }
 
 interface SideState {
@@ -121,12 +123,18 @@ export class ConnectionJudge {
   private state: StateView;
   private readonly sides: Record<Side, SideState>;
   private readonly outstanding: Record<Side, Outstanding[]> = { client: [], server: [] };
+  /** Messages waiting for the answer to their sender's own Select.req or Deselect.req. */
+  private deferred: Record<Side, Array<{ readonly m: ObservedMessage; readonly f: Frame }>> = { client: [], server: [] };
   private readonly openedMs: number;
   private selectedMs: number | null = null;
   private everSelected = false;
   /** Time and cause of the last state change made by each side's message. */
   private lastChange: { by: Side; timeMs: number } | null = null;
   private ended = false;
+  /** The side that closed first: the other one only followed. */
+  private closer: Side | null = null;
+  /** A close each side should make, with the finding if it never does (the oracle's shouldClose, NOTES.md). */
+  private readonly shouldClose: Record<Side, { readonly clause: string; readonly message: string; readonly frame: number } | null> = { client: null, server: null };
 
   constructor(
     private readonly fromSyn: boolean,
@@ -177,6 +185,16 @@ export class ConnectionJudge {
     s.lastGapMs = timeMs;
   }
 
+  /** A message of `length` announced by `from`: beyond what the receiver declares it accepts, the stream is out of step for it. */
+  announced(from: Side, length: number, frame: number, timeMs: number): void {
+    const me = this.sides[from];
+    const to = other(from);
+    const max = this.sides[to].rules.maxLength;
+    if (me.broken || max === null || length <= max) return;
+    me.broken = { why: `a message length of ${length}, above the ${max} bytes the ${to} declares it accepts`, frame, timeMs };
+    this.sink.note(`a message length above what the ${to} accepts (E37-8.1.3): it should close the connection and answer nothing more`, frame, timeMs);
+  }
+
   framingError(from: Side, length: number, frame: number, timeMs: number): void {
     this.tick(timeMs, frame);
     const s = this.sides[from];
@@ -200,11 +218,6 @@ export class ConnectionJudge {
       this.sink.note(`not judged: ${from} sent it after ${me.broken.why} (frame ${me.broken.frame})`, m.lastFrame, t);
       return;
     }
-    if (peer.rules.maxLength !== null && 10 + m.textLength > peer.rules.maxLength) {
-      me.broken = { why: `a message of length ${10 + m.textLength}, above the ${peer.rules.maxLength} bytes the ${to} declares`, frame: m.firstFrame, timeMs: m.firstTimeMs };
-      this.sink.note(`longer than the ${to} accepts (E37-8.1.3): it should close the connection`, m.lastFrame, t);
-      return;
-    }
     this.checkT8(to, m);
     this.checkFormat(from, m);
     if (peer.broken) {
@@ -221,7 +234,20 @@ export class ConnectionJudge {
     }
     if (isAnswer(h)) this.unmatchedAnswer(from, m, f);
     else this.initiated(from, m, f);
+    // Behind its own open Select.req or Deselect.req, a message is handled in the state that
+    // request leads to (the receiver reads in order): its expectation waits for that answer.
+    if (this.outstanding[from].some((o) => !o.expired && (o.m.header.sType === SType.SelectReq || o.m.header.sType === SType.DeselectReq) && o.m.header.pType === 0)) {
+      this.deferred[from].push({ m, f });
+      return;
+    }
     this.expectAnswer(to, from, m, f);
+  }
+
+  /** Registers the expectations that waited for a state-changing answer. */
+  private releaseDeferred(requester: Side): void {
+    const waiting = this.deferred[requester];
+    this.deferred[requester] = [];
+    for (const d of waiting) this.expectAnswer(other(requester), requester, d.m, d.f);
   }
 
   closed(by: Side, how: 'fin' | 'rst', frame: number, timeMs: number): void {
@@ -233,6 +259,7 @@ export class ConnectionJudge {
     this.sink.note(`${by} closes the connection (${how === 'fin' ? 'FIN' : 'RST'}) in ${this.state}`, frame, timeMs);
     // Closing in answer to the other side's close is no decision of its own.
     if (this.sides[peer].closedAt !== null) return;
+    this.closer = by;
     // Answers the closing side still owed. A close is legal instead of them when T7 ran out in NOT
     // SELECTED, or when something later lets it close (NOTES.md; the oracle's closeOk).
     const t7 = s.rules.timers?.t7 ?? null;
@@ -247,24 +274,31 @@ export class ConnectionJudge {
     this.judgeClose(by, frame, timeMs);
   }
 
-  /** The connection is over: what the end shows about timers and unanswered requests. */
+  /** The connection is over: what the end shows about timers, required closes and unanswered requests. */
   end(frame: number, timeMs: number): void {
     if (this.ended) return;
     this.tick(timeMs, frame);
     this.ended = true;
+    const endMs = this.closer ? this.sides[this.closer].closedAt! : timeMs;
     for (const side of ['client', 'server'] as const) {
+      if (side === this.closer) continue;
       const s = this.sides[side];
-      const endMs = Math.min(timeMs, this.sides[other(side)].closedAt ?? timeMs);
-      if (s.closedAt === null) {
-        this.checkT7Kept(side, endMs, frame);
-        this.checkT8Kept(side, endMs, frame);
+      const peer = this.sides[other(side)];
+      this.checkT7Kept(side, endMs, frame);
+      this.checkT8Kept(side, endMs, frame);
+      if (peer.broken) {
+        this.find(side, 'E37-8.1.3', 'warn', `kept the connection open after the other side sent ${peer.broken.why} (frame ${peer.broken.frame}); it should close it`, frame, endMs, peer.broken.frame);
+      } else if (this.shouldClose[side]) {
+        const c = this.shouldClose[side]!;
+        this.find(side, c.clause, 'warn', c.message, frame, endMs, c.frame);
       }
-      if (s.t6ExpiredAt !== null && s.closedAt === null && !s.keptOpenAfterT6 && s.rules.timers && endMs > s.t6ExpiredAt + s.rules.toleranceMs + 1000) {
-        this.find(side, 'E37-9.3.1', 'warn', `kept the connection open for ${secs(endMs - s.t6ExpiredAt)} after its T6 expired (a communication failure: it should close)`, frame, timeMs);
+      if (s.t6ExpiredAt !== null && !s.keptOpenAfterT6 && s.rules.timers && endMs > s.t6ExpiredAt + s.rules.toleranceMs + 1000) {
+        this.find(side, 'E37-9.3.1', 'warn', `kept the connection open for ${secs(endMs - s.t6ExpiredAt)} after its T6 expired (a communication failure: it should close)`, frame, endMs);
       }
     }
     for (const side of ['client', 'server'] as const) {
-      for (const o of this.outstanding[side]) this.unansweredAtEnd(o, frame, timeMs);
+      this.releaseDeferred(side);
+      for (const o of this.outstanding[side]) this.unansweredAtEnd(o, frame, endMs);
       this.outstanding[side] = [];
     }
   }
@@ -293,11 +327,16 @@ export class ConnectionJudge {
   }
 
   private judgeAnswer(from: Side, o: Outstanding, m: ObservedMessage, f: Frame): void {
+    const waited = m.firstTimeMs - o.m.lastTimeMs;
+    this.drop(o.requester, o);
+    this.missedBefore(from, o, m);
+    this.judgeMatched(from, o, m, f, waited);
+    if (this.deferred[o.requester].length > 0) this.releaseDeferred(o.requester);
+  }
+
+  private judgeMatched(from: Side, o: Outstanding, m: ObservedMessage, f: Frame, waited: number): void {
     const requester = o.requester;
     const t = m.lastTimeMs;
-    const waited = m.firstTimeMs - o.m.lastTimeMs;
-    this.drop(requester, o);
-    this.missedBefore(from, o, m);
     const h = f.header;
     if (o.expired) {
       // The requester's T6 ran out: the transaction is closed and this answer is one to no open request.
@@ -509,7 +548,8 @@ export class ConnectionJudge {
     if (h.sType === SType.Data && h.pType === 0 && (h.byte3 & 1) === 0 && state === 'SELECTED') return;
     const exp = answerExpectation({ env: { standard: this.sides[responder].rules.standard, maxLength: this.sides[responder].rules.maxLength ?? 0xffffffff }, active: responder === 'client' }, state, f);
     const list = this.outstanding[requester];
-    list.push({ requester, m, exp, transaction: startsTransaction(h), control: isControl(h) && h.pType === 0 && startsTransaction(h), expired: false });
+    list.push({ requester, m, exp, transaction: startsTransaction(h), control: isControl(h) && h.pType === 0 && startsTransaction(h), expired: false, overdue: false });
+    if (exp.shouldClose) this.shouldClose[responder] ??= { clause: exp.shouldClose.clause, message: exp.shouldClose.message, frame: m.lastFrame };
     if (list.length > MAX_OUTSTANDING) {
       const i = list.findIndex((o) => !o.exp.required);
       list.splice(i >= 0 ? i : 0, 1);
@@ -525,10 +565,18 @@ export class ConnectionJudge {
 
   private unansweredAtEnd(o: Outstanding, frame: number, timeMs: number): void {
     const responder = other(o.requester);
-    if (!o.exp.required || o.expired || this.sides[o.requester].broken || this.gapAfter(responder, o.m.lastTimeMs)) return;
+    if (o.overdue || this.sides[o.requester].broken || this.gapAfter(responder, o.m.lastTimeMs)) return;
+    if (!o.exp.required) {
+      // A primary with the W-bit that came in one segment behind another message and was never
+      // replied to, while the receiver went on answering: its bytes were dropped (E37-8.1.2).
+      if (o.transaction && !o.control && o.m.behindAnother && this.answeredAfter(responder, o) && this.closer !== null) {
+        this.find(responder, 'E37-8.1.2', 'fail', `${o.exp.what} arrived in one segment behind another message and was never replied to, while the messages before it were answered`, frame, timeMs, o.m.lastFrame);
+      }
+      return;
+    }
     const limit = this.t6Of(o.requester, responder);
     const waited = Math.min(timeMs, this.sides[responder].closedAt ?? timeMs) - o.m.lastTimeMs;
-    if (this.sides[responder].closedAt !== null) return; // judged when it closed
+    if (this.closer === responder) return; // judged when it closed
     if (limit && waited > limit.ms + limit.tolerance) {
       this.find(responder, o.exp.clause, 'fail', `no answer to ${o.exp.what} (frame ${o.m.lastFrame}) within T6 (${secs(limit.ms)}); the connection ended ${secs(waited)} after it`, frame, timeMs, o.m.lastFrame);
     } else if (o.m.behindAnother && this.answeredAfter(responder, o)) {
@@ -566,18 +614,19 @@ export class ConnectionJudge {
     const reasons: string[] = [];
     if (s.t6ExpiredAt !== null || this.outstanding[by].some((o) => o.control)) reasons.push('a control transaction it started was unanswered (T6)');
     if (peer.broken) reasons.push(`the other side sent ${peer.broken.why}`);
-    if (partial !== null && (t8 === null || timeMs - partial >= t8 - tol)) reasons.push('a message was incomplete (T8)');
     if (s.rejectedAt !== null && (s.lastMessageMs === null || s.rejectedAt >= s.lastMessageMs)) reasons.push('its message had been rejected (E37-7.7.1: local action)');
-    if (this.outstanding[other(by)].some((o) => o.exp.closeOk && o.exp.required)) reasons.push('it received a message it may close on');
+    if (this.outstanding[other(by)].some((o) => o.exp.closeOk)) reasons.push('it received a message it may close on');
+    if (partial !== null) {
+      this.sink.exercised(by, 'E37-9.2.3');
+      // NOTES.md: closing while the bytes of a message keep arriving within T8 is a warning.
+      if (t8 !== null && timeMs - partial < t8 - tol && reasons.length === 0) {
+        this.find(by, 'E37-9.2.3', 'warn', `closed ${secs(timeMs - partial)} after the last byte of an incomplete message; T8 is ${secs(t8)}`, frame, timeMs);
+      }
+      reasons.push('a message was incomplete (T8)');
+    }
     if (reasons.length > 0) {
       this.sink.exercised(by, 'E37-6.4');
       if (s.t6ExpiredAt !== null || this.outstanding[by].some((o) => o.control)) this.sink.exercised(by, 'E37-9.3.1');
-      if (partial !== null) {
-        this.sink.exercised(by, 'E37-9.2.3');
-        if (t8 !== null && timeMs - partial < t8 - tol) {
-          this.find(by, 'E37-9.2.3', 'warn', `closed ${secs(timeMs - partial)} after the last byte of an incomplete message; T8 is ${secs(t8)}`, frame, timeMs);
-        }
-      }
       this.sink.note(`the close follows: ${reasons.join('; ')}`, frame, timeMs);
       return;
     }
@@ -659,18 +708,24 @@ export class ConnectionJudge {
   /** Timers that run out between events: T6 of open control transactions. */
   private tick(nowMs: number, frame: number): void {
     for (const requester of ['client', 'server'] as const) {
+      let expiredProcedure = false;
       for (const o of this.outstanding[requester]) {
-        if (o.expired || !o.control) continue;
+        if (o.overdue || (!o.control && !o.exp.required)) continue;
         const responder = other(requester);
         const limit = this.t6Of(requester, responder);
         if (!limit || nowMs - o.m.lastTimeMs <= limit.ms + limit.tolerance) continue;
-        o.expired = true;
+        o.overdue = true;
         const at = o.m.lastTimeMs + limit.ms;
-        if (this.sides[requester].rules.timers) this.sides[requester].t6ExpiredAt ??= at;
+        if (o.control) {
+          o.expired = true;
+          if (this.sides[requester].rules.timers) this.sides[requester].t6ExpiredAt ??= at;
+          if (o.m.header.sType === SType.SelectReq || o.m.header.sType === SType.DeselectReq) expiredProcedure = true;
+        }
         if (o.exp.required && this.sides[responder].closedAt === null && !this.gapAfter(responder, o.m.lastTimeMs) && !this.sides[requester].broken) {
           this.find(responder, o.exp.clause, 'fail', `no answer to ${o.exp.what} (frame ${o.m.lastFrame}) within T6 (${secs(limit.ms)})`, o.m.lastFrame, at, o.m.lastFrame);
         }
       }
+      if (expiredProcedure) this.releaseDeferred(requester);
       const s = this.sides[requester];
       if (s.t6ExpiredAt !== null && s.closedAt === null && !s.keptOpenAfterT6 && s.rules.timers && s.lastMessageMs !== null && s.lastMessageMs > s.t6ExpiredAt + s.rules.toleranceMs && nowMs > s.t6ExpiredAt + s.rules.toleranceMs) {
         s.keptOpenAfterT6 = true;

@@ -94,6 +94,7 @@ export class HsmsConnection implements ConnectionHandler {
     this.state = { state: info.rolesFromSyn ? 'NOT_SELECTED' : 'UNKNOWN', since: info.firstTimeMs };
     const sink = (dir: Direction): ConstructorParameters<typeof MessageStream>[0] => ({
       message: (m) => this.onMessage(dir, m),
+      announced: (length, _offset, frame, timeMs) => this.judge.announced(senderOf(dir), length, frame, timeMs),
       framingError: (length, _offset, frame, timeMs) => {
         this.event(frame, timeMs, `${this.arrowText(dir)}: message length ${length}, below 10: the stream is out of step`);
         this.judge.framingError(senderOf(dir), length, frame, timeMs);

@@ -46,6 +46,8 @@ export type ResyncReason = 'mid-stream' | 'after a hole' | 'after a framing erro
 
 export interface MessageSink {
   message(m: ObservedMessage): void;
+  /** A message's length prefix is complete (at least 10): what the receiver now expects. */
+  announced(length: number, offset: number, frame: number, timeMs: number): void;
   /** A length below 10 (E37-8.1.3): nothing after it can be read as the receiver would. */
   framingError(length: number, offset: number, frame: number, timeMs: number): void;
   /** A message cut by a hole in the capture: `have` of its bytes were seen. */
@@ -160,6 +162,7 @@ export class MessageStream {
             this.resync(bytes.subarray(at), offset + at, frame, timeMs);
             return;
           }
+          this.sink.announced(p.length, p.offset, frame, timeMs);
         }
         if (p.have < LENGTH_PREFIX + HEADER_LENGTH) continue;
         const textLength = p.length - HEADER_LENGTH;
