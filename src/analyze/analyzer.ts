@@ -1,11 +1,12 @@
 import type { IutProfile } from '../harness/profile';
 import type { Standard } from '../peer/parameters';
 import type { CapturedPacket } from '../capture/capture-file';
-import { ConnectionTracker, type ConnectionInfo, type TrackerStats } from '../capture/tcp-connections';
+import { ConnectionTracker, type ConnectionInfo, type Direction, type TrackerStats } from '../capture/tcp-connections';
 import { decodeFrame, formatEndpoint, type SkipReason } from '../capture/tcp-segment';
 import type { Side, TrafficFinding } from './connection-judge';
 import { EntityLedger, type EntityRole } from './entity-ledger';
 import { HsmsConnection, type ConnectionSummary } from './hsms-connection';
+import type { ObservedMessage } from './message-stream';
 import { rulesFromProfile, undeclared, type SideRules } from './side-rules';
 
 /**
@@ -26,6 +27,8 @@ export interface AnalyzerOptions {
   readonly standard: Standard;
   /** Called as each connection ends (for transcripts written as the analysis goes). */
   readonly onConnection?: (summary: ConnectionSummary) => void;
+  /** Called for each message decoded, in capture order (the Wireshark cross-check compares them). */
+  readonly onMessage?: (connection: number, dir: Direction, m: ObservedMessage) => void;
   /** Called for each finding as it is made (the monitor prints them). */
   readonly onFinding?: (entity: EntityLedger, connection: { readonly id: number; readonly label: string }, f: TrafficFinding) => void;
 }
@@ -56,6 +59,9 @@ interface Attempt {
   readonly endMs: number;
   readonly frame: number;
 }
+
+/** Attempts kept per connecting entity before the oldest are judged (bounded memory over any number of connections). */
+const ATTEMPT_WINDOW = 32;
 
 interface ServerState {
   /** Accept times of its connections, most recent last (bounded). */
@@ -158,6 +164,7 @@ export class TrafficAnalyzer {
       siblingAcceptedAfter: (since) => (server?.accepts ?? []).some((a) => a.id !== info.id && a.timeMs > since),
       otherConnectionSelected: () => [...(server?.selected ?? [])].some((id) => id !== info.id),
       events: {
+        message: (dir, m) => this.options.onMessage?.(info.id, dir, m),
         accepted: (timeMs) => {
           server ??= this.serverState(serverKey);
           server.accepts.push({ id: info.id, timeMs });
@@ -235,31 +242,40 @@ export class TrafficAnalyzer {
     return rulesFromProfile(p);
   }
 
+  /** Keeps the latest attempts of each connecting entity, ordered by start; older pairs are judged as they leave the window. */
   private recordAttempt(clientKey: string, s: ConnectionSummary): void {
     if (!s.info.rolesFromSyn) return;
+    const serverKey = formatEndpoint(s.info.server.address, s.info.server.port);
+    this.entity('client', s.info, serverKey, clientKey);
     let list = this.attempts.get(clientKey);
     if (!list) this.attempts.set(clientKey, (list = []));
-    list.push({ startMs: s.attempt.startMs, endMs: s.attempt.endMs, frame: s.info.firstFrame });
+    const a: Attempt = { startMs: s.attempt.startMs, endMs: s.attempt.endMs, frame: s.info.firstFrame };
+    let i = list.length;
+    while (i > 0 && list[i - 1]!.startMs > a.startMs) i--;
+    list.splice(i, 0, a);
+    while (list.length > ATTEMPT_WINDOW) {
+      this.judgeGap(clientKey, list[0]!, list[1]!);
+      list.shift();
+    }
+  }
+
+  private judgeReconnects(): void {
+    for (const [key, list] of this.attempts) for (let i = 1; i < list.length; i++) this.judgeGap(key, list[i - 1]!, list[i]!);
+    this.attempts.clear();
   }
 
   /** E37-9.2.1: the gap between the end of one connect attempt and the next SYN of the same entity. */
-  private judgeReconnects(): void {
-    for (const [key, list] of this.attempts) {
-      const e = this.entities.get(key);
-      if (!e || list.length < 2) continue;
-      list.sort((a, b) => a.startMs - b.startMs);
-      const t5 = e.rules.timers?.t5 ?? null;
-      for (let i = 1; i < list.length; i++) {
-        const gap = list[i]!.startMs - list[i - 1]!.endMs;
-        if (gap < 0) continue;
-        e.measured('T5 reconnect gap', gap);
-        if (t5 === null) continue;
-        if (gap < t5 - e.rules.toleranceMs) {
-          e.finding({ side: 'client', connection: 0, clause: 'E37-9.2.1', severity: 'warn', message: `connected again ${(gap / 1000).toFixed(3)} s after the previous attempt ended; T5 is ${(t5 / 1000).toFixed(3)} s`, frame: list[i]!.frame, timeMs: list[i]!.startMs });
-        } else {
-          e.exercised('E37-9.2.1', 0);
-        }
-      }
+  private judgeGap(key: string, prev: Attempt, next: Attempt): void {
+    const e = this.entities.get(key);
+    const gap = next.startMs - prev.endMs;
+    if (!e || gap < 0) return;
+    e.measured('T5 reconnect gap', gap);
+    const t5 = e.rules.timers?.t5 ?? null;
+    if (t5 === null) return;
+    if (gap < t5 - e.rules.toleranceMs) {
+      e.finding({ side: 'client', connection: 0, clause: 'E37-9.2.1', severity: 'warn', message: `connected again ${(gap / 1000).toFixed(3)} s after the previous attempt ended; T5 is ${(t5 / 1000).toFixed(3)} s`, frame: next.frame, timeMs: next.startMs });
+    } else {
+      e.exercised('E37-9.2.1', 0);
     }
   }
 }

@@ -16,6 +16,7 @@ import { Transcript } from './transcript';
  */
 
 export interface ConnectionEvents {
+  message(dir: Direction, m: ObservedMessage): void;
   /** The server accepted the connection (SYN-ACK). */
   accepted(timeMs: number): void;
   finding(side: Side, f: TrafficFinding): void;
@@ -219,6 +220,7 @@ export class HsmsConnection implements ConnectionHandler {
 
   private onMessage(dir: Direction, m: ObservedMessage): void {
     this.messageCount[dir]++;
+    this.o.events.message(dir, m);
     this.transcript.message(this.arrowText(dir), m);
     const h = m.header;
     if (this.tl.messages.length < MAX_TIMELINE_MESSAGES) this.tl.messages.push({ t: m.lastTimeMs, dir, label: describeHeader(h), control: h.sType !== SType.Data });

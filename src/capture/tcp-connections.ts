@@ -124,6 +124,7 @@ export class ConnectionTracker {
     const fin = (s.flags & TCP_FIN) !== 0;
     const seq = syn ? (s.seq + 1) >>> 0 : s.seq;
     if (c.following && (s.payloadLength > 0 || fin)) stream.segment(seq, s.payload, s.payloadLength, fin, frame, timeMs);
+    if (c.following && s.flags & TCP_ACK) (dir === 'c2s' ? c.s2c : c.c2s).acknowledged(s.ack, frame, timeMs);
     if (!this.live.has(key)) return; // the handler stopped following and the connection was dropped
     if (s.flags & TCP_RST) {
       this.report(c, dir, 'rst', frame, timeMs);

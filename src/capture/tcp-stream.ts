@@ -4,9 +4,10 @@
  *
  * - Retransmissions and overlapping segments deliver their bytes once (the first copy wins;
  *   the overlap is counted).
- * - Out-of-order segments wait, copied, in a small bounded queue; once it holds more than
- *   `MAX_PENDING_BYTES` or `MAX_PENDING_SEGMENTS`, or at FIN, RST or the end of the capture, the
- *   bytes that never arrived are declared a hole and delivery goes on after it.
+ * - Out-of-order segments wait, copied, in a small bounded queue. The bytes before them are
+ *   declared a hole, and delivery goes on after it, as soon as the other side has acknowledged
+ *   past them (it received what the capture missed), or once the queue holds more than
+ *   `MAX_PENDING_BYTES` or `MAX_PENDING_SEGMENTS`, or at FIN, RST or the end of the capture.
  * - A snapshot length that cut a segment short is a hole of the bytes cut off.
  * - Without a SYN (a capture that starts mid-connection) the first segment seen sets the origin.
  *
@@ -54,6 +55,8 @@ export class TcpStream {
   startedAtSyn = false;
   /** Stream offset of the FIN, once seen. */
   finOffset: number | null = null;
+  /** Highest stream offset the other side has acknowledged. */
+  private ackedOffset = 0;
 
   constructor(private readonly sink: StreamSink) {}
 
@@ -92,6 +95,18 @@ export class TcpStream {
     this.place(offset, payload, frame, timeMs);
   }
 
+  /** The other side acknowledged up to `seq`: bytes before it that the capture lacks are a hole now. */
+  acknowledged(seq: number, frame: number, timeMs: number): void {
+    const off = this.offsetOf(seq);
+    if (off === null || off <= this.ackedOffset) return;
+    this.ackedOffset = off;
+    this.skipAcknowledged(frame, timeMs);
+  }
+
+  private skipAcknowledged(frame: number, timeMs: number): void {
+    while (this.pending.length > 0 && this.ackedOffset > this.nextOffset) this.skipToPending(frame, timeMs);
+  }
+
   /** Declares every gap still open a hole and delivers everything pending (FIN, RST, end of capture). */
   flush(frame: number, timeMs: number): void {
     while (this.pending.length > 0) this.skipToPending(frame, timeMs);
@@ -121,6 +136,7 @@ export class TcpStream {
     if (!view) return; // a cut-off tail ahead of a gap becomes part of that gap's hole later
     this.stats.outOfOrderSegments++;
     this.insertPending({ offset: start, bytes: Buffer.from(view), frame, timeMs });
+    this.skipAcknowledged(frame, timeMs);
     while (this.pending.length > 0 && (this.pendingBytes > MAX_PENDING_BYTES || this.pending.length > MAX_PENDING_SEGMENTS)) this.skipToPending(frame, timeMs);
   }
 
