@@ -97,6 +97,8 @@ interface SideState {
 }
 
 const MAX_OUTSTANDING = 4096;
+/** E37-10.1's typical T6, the patience assumed of an entity that declares none. */
+const TYPICAL_T6_MS = 5000;
 const RECENT_HEADERS = 16;
 /** A message sent this soon after the other side changed the state may have crossed that change on the wire. */
 const CROSSING_MS = 20;
@@ -134,7 +136,7 @@ export class ConnectionJudge {
   /** The side that closed first: the other one only followed. */
   private closer: Side | null = null;
   /** A close each side should make, with the finding if it never does (the oracle's shouldClose, NOTES.md). */
-  private readonly shouldClose: Record<Side, { readonly clause: string; readonly message: string; readonly frame: number } | null> = { client: null, server: null };
+  private readonly shouldClose: Record<Side, { readonly clause: string; readonly message: string; readonly frame: number; readonly timeMs: number } | null> = { client: null, server: null };
 
   constructor(
     private readonly fromSyn: boolean,
@@ -286,13 +288,15 @@ export class ConnectionJudge {
       const peer = this.sides[other(side)];
       this.checkT7Kept(side, endMs, frame);
       this.checkT8Kept(side, endMs, frame);
-      if (peer.broken) {
-        this.find(side, 'E37-8.1.3', 'warn', `kept the connection open after the other side sent ${peer.broken.why} (frame ${peer.broken.frame}); it should close it`, frame, endMs, peer.broken.frame);
-      } else if (this.shouldClose[side]) {
+      // How long a side may take to close before keeping the connection counts: its T6, or E37's typical 5 s.
+      const grace = (s.rules.timers?.t6 ?? TYPICAL_T6_MS) + s.rules.toleranceMs;
+      if (peer.broken && endMs - peer.broken.timeMs >= grace) {
+        this.find(side, 'E37-8.1.3', 'warn', `kept the connection open ${secs(endMs - peer.broken.timeMs)} after the other side sent ${peer.broken.why} (frame ${peer.broken.frame}); it should close it`, frame, endMs, peer.broken.frame);
+      } else if (this.shouldClose[side] && endMs - this.shouldClose[side]!.timeMs >= grace) {
         const c = this.shouldClose[side]!;
         this.find(side, c.clause, 'warn', c.message, frame, endMs, c.frame);
       }
-      if (s.t6ExpiredAt !== null && !s.keptOpenAfterT6 && s.rules.timers && endMs > s.t6ExpiredAt + s.rules.toleranceMs + 1000) {
+      if (s.t6ExpiredAt !== null && !s.keptOpenAfterT6 && s.rules.timers && endMs - s.t6ExpiredAt >= grace) {
         this.find(side, 'E37-9.3.1', 'warn', `kept the connection open for ${secs(endMs - s.t6ExpiredAt)} after its T6 expired (a communication failure: it should close)`, frame, endMs);
       }
     }
@@ -310,6 +314,8 @@ export class ConnectionJudge {
     const list = this.outstanding[requester];
     const h = f.header;
     for (const o of list) if (o.m.header.systemBytes === h.systemBytes && o.exp.answers.has(h.sType)) return o;
+    // A required answer is whatever comes back with the request's system bytes (the oracle: the next frame, whatever it is).
+    for (const o of list) if (o.m.header.systemBytes === h.systemBytes && o.exp.required && !o.expired) return o;
     if (this.sides[requester].firstGapMs !== null) return null;
     // Wrong system bytes: the oldest open request of the kind this message answers (E37-8.1.4.6 is then judged on it).
     const request = RESPONSE_TO_REQUEST.get(h.sType);
@@ -549,7 +555,7 @@ export class ConnectionJudge {
     const exp = answerExpectation({ env: { standard: this.sides[responder].rules.standard, maxLength: this.sides[responder].rules.maxLength ?? 0xffffffff }, active: responder === 'client' }, state, f);
     const list = this.outstanding[requester];
     list.push({ requester, m, exp, transaction: startsTransaction(h), control: isControl(h) && h.pType === 0 && startsTransaction(h), expired: false, overdue: false });
-    if (exp.shouldClose) this.shouldClose[responder] ??= { clause: exp.shouldClose.clause, message: exp.shouldClose.message, frame: m.lastFrame };
+    if (exp.shouldClose) this.shouldClose[responder] ??= { clause: exp.shouldClose.clause, message: exp.shouldClose.message, frame: m.lastFrame, timeMs: m.lastTimeMs };
     if (list.length > MAX_OUTSTANDING) {
       const i = list.findIndex((o) => !o.exp.required);
       list.splice(i >= 0 ? i : 0, 1);

@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import type { IutProfile } from '../../src/harness/profile';
 import { readCaptureFile } from '../../src/capture/capture-file';
 import { TrafficAnalyzer, type AnalysisResult, type AnalyzerOptions } from '../../src/analyze/analyzer';
@@ -98,4 +98,43 @@ export function profileFor(role: 'passive' | 'active', port: number, timers: Iut
     control: 'none',
     ...extra,
   };
+}
+
+export interface LiveCapture {
+  /** Stops the capture (SIGINT) and resolves once the file is complete. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Captures loopback traffic on `ports` with tshark (dumpcap underneath) into `file`: pcapng, or
+ * libpcap with `format: 'pcap'`. Resolves once tshark says it is capturing.
+ */
+export function captureLoopback(ports: readonly number[], file: string, format: 'pcap' | 'pcapng' = 'pcapng'): Promise<LiveCapture> {
+  const filter = ports.map((p) => `tcp port ${p}`).join(' or ');
+  const child = spawn('tshark', ['-i', 'lo', '-f', filter, '-w', file, ...(format === 'pcap' ? ['-F', 'pcap'] : [])], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`tshark did not start capturing within 30 s: ${stderr}`));
+    }, 30_000);
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      stderr += s;
+      if (!/Capturing on/.test(stderr)) return;
+      clearTimeout(timer);
+      resolve({
+        stop: async () => {
+          // Let the last packets reach the capture file before stopping.
+          await new Promise((r) => setTimeout(r, 300));
+          child.kill('SIGINT');
+          await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+        },
+      });
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`tshark exited (${code}) before capturing: ${stderr}`));
+    });
+  });
 }

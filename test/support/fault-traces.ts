@@ -1,30 +1,33 @@
 import * as path from 'node:path';
-import { embeddedConfig } from '../../src/harness/iut-config';
+import { configFromProfile, embeddedConfig, type IutConfig } from '../../src/harness/iut-config';
+import { loadProfile } from '../../src/harness/profile';
 import { runSuite } from '../../src/harness/suite-runner';
 
 /**
- * Runs the suite's scenarios of some clauses against the embedded reference peer, once per
- * deliberate fault (or with none), in one process (the step definitions load once), writing each
- * run's pcaps under `<reportDir>/<fault>/traces/`. Prints the verdicts per run as JSON. Used by
- * the analyze self-consistency test:
- *   node dist/test/support/fault-traces.js REPORT_DIR ROLE FAULT=TAGS [FAULT=TAGS ...]   (FAULT '-' for none)
+ * Runs the suite's scenarios of some clauses against an IUT once per job, in one process (the
+ * step definitions load once), writing each run's pcaps under `<reportDir>/<job>/traces/`, and
+ * prints the verdicts per run as JSON. A job is `IUT|ROLE|TAGS`, IUT being `-` (the correct
+ * embedded reference peer), a deliberate fault's name, or `profile:FILE`. Used by the analyze
+ * self-consistency test:
+ *   node dist/test/support/fault-traces.js REPORT_DIR JOB [JOB ...]
  */
 
-export interface FaultRun {
-  readonly fault: string;
+export interface TraceRun {
+  readonly iut: string;
+  readonly role: string;
+  readonly dir: string;
   readonly results: ReadonlyArray<{ readonly clauses: readonly string[]; readonly verdict: string; readonly name: string; readonly traceFile: string }>;
 }
 
 async function main(): Promise<void> {
-  const [reportDir = '', role = 'passive', ...jobs] = process.argv.slice(2);
-  const runs: FaultRun[] = [];
+  const [reportDir = '', ...jobs] = process.argv.slice(2);
+  const runs: TraceRun[] = [];
   for (const job of jobs) {
-    const eq = job.indexOf('=');
-    const fault = job.slice(0, eq);
-    const tags = job.slice(eq + 1);
-    const dir = path.join(reportDir, fault === '-' ? 'none' : fault);
-    const { results } = await runSuite({ iut: embeddedConfig(role as 'passive' | 'active', 'e37', fault === '-' ? [] : [fault]), seed: 1, fuzzRuns: 5, tags, reportDir: dir });
-    runs.push({ fault, results: results.map((r) => ({ clauses: r.clauses, verdict: r.verdict, name: r.name, traceFile: r.traceFile })) });
+    const [iut = '-', role = 'passive', tags = ''] = job.split('|');
+    const dir = path.join(reportDir, `${iut === '-' ? 'correct' : iut.startsWith('profile:') ? path.basename(iut, '.yaml') : iut}-${role}`);
+    const config: IutConfig = iut.startsWith('profile:') ? configFromProfile(loadProfile(iut.slice('profile:'.length))) : embeddedConfig(role as 'passive' | 'active', 'e37', iut === '-' ? [] : [iut]);
+    const { results } = await runSuite({ iut: config, seed: 1, fuzzRuns: 5, tags, reportDir: dir });
+    runs.push({ iut, role, dir, results: results.map((r) => ({ clauses: r.clauses, verdict: r.verdict, name: r.name, traceFile: r.traceFile })) });
   }
   process.stdout.write(JSON.stringify(runs));
 }
