@@ -43,6 +43,8 @@ export interface AnalysisReportOptions {
   readonly originMs: number;
   readonly strict: boolean;
   readonly baseline: { readonly file: string; readonly entries: readonly BaselineEntry[] } | null;
+  /** Further notes for every entity's capture section. */
+  readonly notes?: readonly string[];
 }
 
 export interface EntityReport {
@@ -84,7 +86,7 @@ export function buildEntityReports(result: AnalysisResult, archive: ConnectionAr
       connections: e.connections,
       messagesSent: e.messagesSent,
       measurements: [...e.measures.entries()].map(([what, s]) => `${what}${MEASURE_CLAUSE[what] ? ` (${MEASURE_CLAUSE[what].what})` : ''}: ${s.describe()}`),
-      notes: captureNotes(result),
+      notes: [...captureNotes(result), ...(o.notes ?? [])],
       connectionList: archive.connectionsOf(e.key).map((c) => ({ id: c.id, label: c.label, started: new Date(c.startMs).toISOString(), findings: c.findings, transcript: c.transcript ? `../${c.transcript}` : '(not written)' })),
       timelines: archive.timelinesOf(e.key),
     };

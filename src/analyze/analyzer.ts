@@ -134,6 +134,11 @@ export class TrafficAnalyzer {
       this.tracker.end(this.lastFrame, this.lastMs);
       this.judgeReconnects();
     }
+    return this.snapshot();
+  }
+
+  /** What the analysis holds so far, connections still open included only as far as they went (the monitor's periodic reports). */
+  snapshot(): AnalysisResult {
     const entities = [...this.entities.values()].sort((a, b) => (a.role === b.role ? a.name.localeCompare(b.name) : a.role === 'accepting' ? -1 : 1));
     return {
       entities,

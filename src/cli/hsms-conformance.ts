@@ -13,6 +13,7 @@ import { TRACES_DIR } from '../report/evidence';
 import { choiceOption, numberOption, parseArgs, UsageError } from './args';
 import { runAnalyzeCommand } from './analyze-command';
 import { runFuzzCommand } from './fuzz-command';
+import { runMonitorCommand } from './monitor-command';
 
 const USAGE = `usage: hsms-conformance [run] [--profile FILE] [--tags EXPR] [--report-dir reports]
                         [--seed N] [--fuzz-runs N] [--strict] [--standard e37|hsms-ss]
@@ -289,6 +290,7 @@ function mergeMessageFiles(parts: readonly string[], target: string): void {
 async function main(): Promise<number> {
   if (process.argv[2] === 'fuzz') return runFuzzCommand(process.argv.slice(3));
   if (process.argv[2] === 'analyze') return runAnalyzeCommand(process.argv.slice(3));
+  if (process.argv[2] === 'monitor') return runMonitorCommand(process.argv.slice(3));
   let command: Command;
   try {
     command = parseCommand(process.argv.slice(2));
