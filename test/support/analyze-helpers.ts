@@ -84,7 +84,7 @@ export function ourHeaders(a: Analysis): string[] {
   return a.messages.map((x) => `${x.m.header.sessionId}/${x.m.header.sType}/${x.m.header.systemBytes}`);
 }
 
-export function profileFor(role: 'passive' | 'active', port: number, timers: IutProfile['timers'], tolerance: number, extra: Partial<IutProfile> = {}): IutProfile {
+export function profileFor(role: IutProfile['role'], port: number, timers: IutProfile['timers'], tolerance: number, extra: Partial<IutProfile> = {}): IutProfile {
   return {
     name: `declared ${role} entity on port ${port}`,
     role,
