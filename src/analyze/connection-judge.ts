@@ -96,7 +96,13 @@ interface SideState {
   lastLinktestInNotSelectedMs: number | null;
 }
 
-const MAX_OUTSTANDING = 4096;
+/**
+ * Open messages kept per side: transactions awaiting their answer (a side that never replies
+ * cannot grow this without bound), and a few recent messages that need no answer (for a Reject
+ * of them, or a reply sent to a primary without the W-bit).
+ */
+const MAX_OUTSTANDING = 256;
+const MAX_UNANSWERED_KEPT = 16;
 /** E37-10.1's typical T6, the patience assumed of an entity that declares none. */
 const TYPICAL_T6_MS = 5000;
 const RECENT_HEADERS = 16;
@@ -556,6 +562,17 @@ export class ConnectionJudge {
     const list = this.outstanding[requester];
     list.push({ requester, m, exp, transaction: startsTransaction(h), control: isControl(h) && h.pType === 0 && startsTransaction(h), expired: false, overdue: false });
     if (exp.shouldClose) this.shouldClose[responder] ??= { clause: exp.shouldClose.clause, message: exp.shouldClose.message, frame: m.lastFrame, timeMs: m.lastTimeMs };
+    if (!exp.required && !startsTransaction(h)) {
+      let optional = 0;
+      for (let i = list.length - 1; i >= 0; i--) {
+        const o = list[i]!;
+        if (o.exp.required || o.transaction) continue;
+        if (++optional > MAX_UNANSWERED_KEPT) {
+          list.splice(i, 1);
+          break;
+        }
+      }
+    }
     if (list.length > MAX_OUTSTANDING) {
       const i = list.findIndex((o) => !o.exp.required);
       list.splice(i >= 0 ? i : 0, 1);

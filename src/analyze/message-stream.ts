@@ -10,14 +10,14 @@ import { readHeader, type Header } from '../protocol/header';
  *
  * The header is read with the protocol layer's codec. Unlike the entity's FrameDecoder, which
  * must hand over whole messages, this keeps only the first `KEPT_TEXT` bytes of each text and
- * counts the rest: a 64 MiB message costs 4 KiB here, whatever the capture holds.
+ * counts the rest: a 64 MiB message costs 1 KiB here, whatever the capture holds.
  *
  * Resynchronisation: a stream seen from its middle (no SYN), after a hole in the capture, or
  * after a length below 10 is scanned for the first plausible header; the bytes skipped are
  * reported.
  */
 
-export const KEPT_TEXT = 4096;
+export const KEPT_TEXT = 1024;
 /** Bytes scanned for a plausible header before the oldest are dropped (and reported skipped). */
 const SCAN_WINDOW = 64 * 1024;
 /** Largest data message a resynchronisation accepts as plausible (E37-10 item 4's usual default). */
@@ -132,7 +132,7 @@ export class MessageStream {
           offset: offset + at,
           have: 0,
           length: -1,
-          head: Buffer.alloc(LENGTH_PREFIX + HEADER_LENGTH),
+          head: Buffer.allocUnsafe(LENGTH_PREFIX + HEADER_LENGTH),
           text: null,
           textFill: 0,
           firstFrame: frame,

@@ -52,7 +52,9 @@ export class Monitor {
   private readonly pcap: PcapRotation | null;
   private readonly analyzer: TrafficAnalyzer;
   private readonly archive: ConnectionArchive;
-  private readonly queue: Queued[] = [];
+  /** Packets waiting for analysis, from `head` on (an index, not shift(): the queue may hold many). */
+  private queue: Queued[] = [];
+  private head = 0;
   private queuedBytes = 0;
   private draining = false;
   private frame = 0;
@@ -137,13 +139,22 @@ export class Monitor {
   /** Analyzes queued packets for at most `budgetMs`, then yields to I/O. */
   private drain(budgetMs: number): void {
     const until = performance.now() + budgetMs;
-    while (this.queue.length > 0 && performance.now() < until) {
-      const q = this.queue.shift()!;
+    while (this.head < this.queue.length && performance.now() < until) {
+      const q = this.queue[this.head++]!;
       this.queuedBytes -= q.data.length;
       this.analyzer.packet({ frame: q.frame, timeMs: q.epochMs, linkType: LINKTYPE.ETHERNET, data: q.data, originalLength: q.data.length });
     }
-    if (this.queue.length > 0) setImmediate(() => this.drain(SLICE_MS));
-    else this.draining = false;
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+      this.draining = false;
+    } else {
+      if (this.head > 4096) {
+        this.queue = this.queue.slice(this.head);
+        this.head = 0;
+      }
+      setImmediate(() => this.drain(SLICE_MS));
+    }
   }
 
   private printFinding(e: EntityLedger, c: { readonly id: number; readonly label: string }, f: TrafficFinding): void {
