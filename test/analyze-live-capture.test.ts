@@ -30,7 +30,11 @@ function peer(mode: ConnectMode, port: number, standard: Standard = 'e37'): Hsms
   return new HsmsEntity({ ...DEFAULT_PARAMETERS, mode, host: HOST, port, timers: TIMERS, standard }, { responder: defaultResponder });
 }
 
-/** Selected, then Linktest, primaries both ways, Separate. */
+/**
+ * Selected, then Linktest, primaries both ways, Separate, and both stopped at once: left running,
+ * the active side would reconnect after T7 and T5, and stopping it later would close a SELECTED
+ * session, which the analysis rightly flags (E37-6.4).
+ */
 async function converse(a: HsmsEntity, b: HsmsEntity, what: string): Promise<void> {
   const ca = await waitUntil(`${what}: selected`, 15_000, () => (a.current?.state === 'SELECTED' && b.current?.state === 'SELECTED' ? a.current : undefined), 10);
   await ca.linktest();
@@ -38,6 +42,8 @@ async function converse(a: HsmsEntity, b: HsmsEntity, what: string): Promise<voi
   await b.current!.send({ stream: 6, function: 11, wBit: true, text: Buffer.from([0x01, 0x00]) });
   ca.separate();
   await delay(100);
+  await a.stop();
+  await b.stop();
 }
 
 test('tshark captures (pcap and pcapng) of reference peers in every mode and of secs4js: nothing flagged, everything decoded as Wireshark does', { skip: haveTshark() ? false : NO_TSHARK, timeout: 120_000 }, async () => {
@@ -70,7 +76,8 @@ test('tshark captures (pcap and pcapng) of reference peers in every mode and of 
     await c.linktest();
     for (let i = 0; i < 3; i++) await c.send({ stream: 1, function: 1, wBit: true });
     c.separate();
-    await delay(300);
+    await delay(100);
+    await ssHost.stop();
   } finally {
     for (const p of [host, equipment, alternating, listener, ssHost]) await p.stop();
     secs4js.kill('SIGTERM');

@@ -57,15 +57,23 @@ export class ConnectionArchive {
       if (this.written < MAX_TRANSCRIPTS) this.written++;
       else this.writtenWithFindings++;
     }
-    if (this.listed.length < MAX_LISTED || s.findings > 0) {
-      if (this.listed.length >= 2 * MAX_LISTED) {
-        const i = this.listed.findIndex((x) => x.findings === 0);
-        if (i < 0) return;
-        this.listed.splice(i, 1);
-      }
-      this.listed.push({ id: s.info.id, label: s.label, startMs: s.info.firstTimeMs, findings: s.findings, transcript, server, client });
-    }
+    this.list({ id: s.info.id, label: s.label, startMs: s.info.firstTimeMs, findings: s.findings, transcript, server, client });
     this.keepTimeline(s, client, server);
+  }
+
+  /** The first MAX_LISTED connections, then those with findings, up to twice as many in all. */
+  private list(c: ArchivedConnection): void {
+    if (this.listed.length < MAX_LISTED) {
+      this.listed.push(c);
+      return;
+    }
+    if (c.findings === 0) return;
+    if (this.listed.length >= 2 * MAX_LISTED) {
+      const i = this.listed.findIndex((x) => x.findings === 0);
+      if (i < 0) return;
+      this.listed.splice(i, 1);
+    }
+    this.listed.push(c);
   }
 
   private keepTimeline(s: ConnectionSummary, client: string, server: string): void {

@@ -221,7 +221,7 @@ export class ConnectionJudge {
     me.lastMessageMs = t;
     me.recent.push(h);
     if (me.recent.length > RECENT_HEADERS) me.recent.shift();
-    this.sink.measured(to, 'T8 largest gap inside a message', m.maxGapMs);
+    if (m.maxGapMs > 0) this.sink.measured(to, 'T8 largest gap inside a message', m.maxGapMs);
     if (me.broken) {
       this.sink.note(`not judged: ${from} sent it after ${me.broken.why} (frame ${me.broken.frame})`, m.lastFrame, t);
       return;
@@ -651,6 +651,12 @@ export class ConnectionJudge {
       this.sink.exercised(by, 'E37-6.4');
       if (s.t6ExpiredAt !== null || this.outstanding[by].some((o) => o.control)) this.sink.exercised(by, 'E37-9.3.1');
       this.sink.note(`the close follows: ${reasons.join('; ')}`, frame, timeMs);
+      return;
+    }
+    // A state change may be in what the capture missed: the close is not judged.
+    const since = this.selectedMs ?? this.openedMs;
+    if (this.gapAfter('client', since) || this.gapAfter('server', since)) {
+      this.sink.note('the close is not judged: the capture misses part of the traffic since the session was selected', frame, timeMs);
       return;
     }
     const t3Open = this.outstanding[by].find((o) => o.transaction && !o.control);

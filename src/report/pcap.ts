@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import type { ConnectionLifecycle } from '../harness/wire-trace';
 
 /**
  * Traffic as a libpcap file (magic a1b2c3d4, big-endian, linktype 1 Ethernet) that Wireshark's
@@ -30,13 +31,7 @@ export interface PcapEndpoints {
 }
 
 /** When a connection opened, and who closed it how (WireTrace.lifecycle). */
-export interface PcapLifecycle {
-  readonly t: number;
-  readonly conn: string;
-  readonly kind: 'open' | 'close';
-  readonly by?: 'tester' | 'iut';
-  readonly how?: 'fin' | 'reset';
-}
+export type PcapLifecycle = ConnectionLifecycle;
 
 export interface PcapInput {
   readonly chunks: readonly PcapBytes[];
@@ -57,11 +52,11 @@ export interface PcapInput {
 export const MAX_SEGMENT = 65495;
 const LINKTYPE_ETHERNET = 1;
 const SNAPLEN = 262144;
-export const TCP_FIN = 0x01;
-export const TCP_SYN = 0x02;
-export const TCP_RST = 0x04;
+const TCP_FIN = 0x01;
+const TCP_SYN = 0x02;
+const TCP_RST = 0x04;
 const TCP_PSH = 0x08;
-export const TCP_ACK = 0x10;
+const TCP_ACK = 0x10;
 const CLIENT_MAC = Buffer.from([0x02, 0x00, 0x00, 0x00, 0x00, 0x01]);
 const SERVER_MAC = Buffer.from([0x02, 0x00, 0x00, 0x00, 0x00, 0x02]);
 const EMPTY = Buffer.alloc(0);
