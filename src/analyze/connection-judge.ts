@@ -121,6 +121,11 @@ function isAnswer(h: Header): boolean {
   return RESPONSE_TO_REQUEST.has(h.sType) || h.sType === SType.RejectReq || (h.sType === SType.Data && (h.byte3 & 1) === 0);
 }
 
+/** The control requests a side starts on its own. */
+function isRequest(h: Header): boolean {
+  return h.sType === SType.SelectReq || h.sType === SType.DeselectReq || h.sType === SType.LinktestReq || h.sType === SType.SeparateReq;
+}
+
 function startsTransaction(h: Header): boolean {
   if (h.pType !== 0) return false;
   if (h.sType === SType.SelectReq || h.sType === SType.DeselectReq || h.sType === SType.LinktestReq) return true;
@@ -501,7 +506,9 @@ export class ConnectionJudge {
     }
     if (m.textLength > 0) at('E37-9.3.3', `a control message with ${m.textLength} bytes of text`);
     else this.sink.exercised(from, 'E37-9.3.3');
-    if (rules.standard === 'hsms-ss') {
+    // HSMS-SS: the requests a side starts carry 0xFFFF; its responses and Rejects are judged where
+    // they are matched (echoing the request's session id, or 0xFFFF, both pass: the oracle's reading).
+    if (rules.standard === 'hsms-ss' && isRequest(h)) {
       if (h.sessionId !== LINKTEST_SESSION_ID) at('E37.1-control-session-id', `session id ${hex16(h.sessionId)}; HSMS-SS control messages carry 0xFFFF`);
       else this.sink.exercised(from, 'E37.1-control-session-id');
     }

@@ -97,7 +97,7 @@ export class HsmsConnection implements ConnectionHandler {
       message: (m) => this.onMessage(dir, m),
       announced: (length, _offset, frame, timeMs) => this.judge.announced(senderOf(dir), length, frame, timeMs),
       framingError: (length, _offset, frame, timeMs) => {
-        this.event(frame, timeMs, `${this.arrowText(dir)}: message length ${length}, below 10: the stream is out of step`);
+        this.note(frame, timeMs, `${this.arrowText(dir)}: message length ${length}, below 10: the stream is out of step`);
         this.judge.framingError(senderOf(dir), length, frame, timeMs);
       },
       cut: (_offset, have, frame, timeMs) => this.event(frame, timeMs, `${this.arrowText(dir)}: a message cut by the hole (${have} bytes of it seen)`),

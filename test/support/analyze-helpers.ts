@@ -61,16 +61,20 @@ export function execText(cmd: string, args: readonly string[], timeoutMs = 120_0
   });
 }
 
-/** `session/stype/system` of every HSMS message Wireshark's dissector decodes, in frame order. */
-export async function tsharkHeaders(file: string, ports: readonly number[]): Promise<string[]> {
+/**
+ * `session/stype/system` of every HSMS message Wireshark's dissector decodes, in frame order;
+ * `skipStreams` leaves out TCP streams (tshark's tcp.stream, counted from 0 in order of first
+ * packet, as the analysis counts its connections from 1).
+ */
+export async function tsharkHeaders(file: string, ports: readonly number[], skipStreams: ReadonlySet<number> = new Set()): Promise<string[]> {
   // Out-of-order segments are reassembled as the receiver would, not skipped as retransmissions.
-  const args = ['-r', file, '-o', 'tcp.reassemble_out_of_order:TRUE', ...ports.flatMap((p) => ['-d', `tcp.port==${p},hsms`]), '-T', 'fields', '-E', 'occurrence=a', '-e', 'hsms.header.sessionid', '-e', 'hsms.header.stype', '-e', 'hsms.header.system'];
+  const args = ['-r', file, '-o', 'tcp.reassemble_out_of_order:TRUE', ...ports.flatMap((p) => ['-d', `tcp.port==${p},hsms`]), '-T', 'fields', '-E', 'occurrence=a', '-e', 'tcp.stream', '-e', 'hsms.header.sessionid', '-e', 'hsms.header.stype', '-e', 'hsms.header.system'];
   const text = await execText('tshark', args);
   const out: string[] = [];
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
-    const [sessions = '', stypes = '', systems = ''] = line.split('\t');
-    if (!stypes) continue;
+    const [stream = '', sessions = '', stypes = '', systems = ''] = line.split('\t');
+    if (!stypes || skipStreams.has(Number(stream))) continue;
     const s = sessions.split(',');
     const t = stypes.split(',');
     const y = systems.split(',');
@@ -80,8 +84,13 @@ export async function tsharkHeaders(file: string, ports: readonly number[]): Pro
 }
 
 /** The same fields of the messages the analysis decoded, in the order it read them (the order tshark dissects them). */
-export function ourHeaders(a: Analysis): string[] {
-  return a.messages.map((x) => `${x.m.header.sessionId}/${x.m.header.sType}/${x.m.header.systemBytes}`);
+export function ourHeaders(a: Analysis, skipConnections: ReadonlySet<number> = new Set()): string[] {
+  return a.messages.filter((x) => !skipConnections.has(x.connection)).map((x) => `${x.m.header.sessionId}/${x.m.header.sType}/${x.m.header.systemBytes}`);
+}
+
+/** Connections whose framing broke or was resynchronised: two decoders may read garbage differently. */
+export function garbledConnections(a: Analysis): Set<number> {
+  return new Set(a.connections.filter((c) => c.notes.some((n) => /out of step|resynchronised|missing from the capture/.test(n))).map((c) => c.info.id));
 }
 
 export function profileFor(role: IutProfile['role'], port: number, timers: IutProfile['timers'], tolerance: number, extra: Partial<IutProfile> = {}): IutProfile {
@@ -123,14 +132,15 @@ export function captureLoopback(ports: readonly number[], file: string, format: 
       stderr += s;
       if (!/Capturing on/.test(stderr)) return;
       clearTimeout(timer);
-      resolve({
+      // tshark says so as dumpcap starts: give the capture a moment to be in place.
+      setTimeout(() => resolve({
         stop: async () => {
           // Let the last packets reach the capture file before stopping.
-          await new Promise((r) => setTimeout(r, 300));
+          await new Promise((r) => setTimeout(r, 1000));
           child.kill('SIGINT');
           await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
         },
-      });
+      }), 500);
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
