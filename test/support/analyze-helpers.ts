@@ -1,5 +1,6 @@
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import type { IutProfile } from '../../src/harness/profile';
+import { DEFINED_STYPES } from '../../src/protocol/constants';
 import { readCaptureFile } from '../../src/capture/capture-file';
 import { TrafficAnalyzer, type AnalysisResult, type AnalyzerOptions } from '../../src/analyze/analyzer';
 import type { ConnectionSummary } from '../../src/analyze/hsms-connection';
@@ -62,35 +63,30 @@ export function execText(cmd: string, args: readonly string[], timeoutMs = 120_0
 }
 
 /**
- * `session/stype/system` of every HSMS message Wireshark's dissector decodes, in frame order;
- * `skipStreams` leaves out TCP streams (tshark's tcp.stream, counted from 0 in order of first
- * packet, as the analysis counts its connections from 1).
+ * `session/stype/system` of every HSMS message Wireshark's dissector decodes, in frame order, for
+ * the STypes E37 defines (Wireshark 4.0 lists some undefined STypes, 11 or 127, and not others, 8,
+ * 10, 128 or 255: both sides leave them out).
  */
-export async function tsharkHeaders(file: string, ports: readonly number[], skipStreams: ReadonlySet<number> = new Set()): Promise<string[]> {
+export async function tsharkHeaders(file: string, ports: readonly number[]): Promise<string[]> {
   // Out-of-order segments are reassembled as the receiver would, not skipped as retransmissions.
-  const args = ['-r', file, '-o', 'tcp.reassemble_out_of_order:TRUE', ...ports.flatMap((p) => ['-d', `tcp.port==${p},hsms`]), '-T', 'fields', '-E', 'occurrence=a', '-e', 'tcp.stream', '-e', 'hsms.header.sessionid', '-e', 'hsms.header.stype', '-e', 'hsms.header.system'];
+  const args = ['-r', file, '-o', 'tcp.reassemble_out_of_order:TRUE', ...ports.flatMap((p) => ['-d', `tcp.port==${p},hsms`]), '-T', 'fields', '-E', 'occurrence=a', '-e', 'hsms.header.sessionid', '-e', 'hsms.header.stype', '-e', 'hsms.header.system'];
   const text = await execText('tshark', args);
   const out: string[] = [];
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
-    const [stream = '', sessions = '', stypes = '', systems = ''] = line.split('\t');
-    if (!stypes || skipStreams.has(Number(stream))) continue;
+    const [sessions = '', stypes = '', systems = ''] = line.split('\t');
+    if (!stypes) continue;
     const s = sessions.split(',');
     const t = stypes.split(',');
     const y = systems.split(',');
     for (let i = 0; i < t.length; i++) out.push(`${Number(s[i])}/${Number(t[i])}/${Number(y[i])}`);
   }
-  return out;
+  return out.filter((x) => DEFINED_STYPES.has(Number(x.split('/')[1])));
 }
 
 /** The same fields of the messages the analysis decoded, in the order it read them (the order tshark dissects them). */
-export function ourHeaders(a: Analysis, skipConnections: ReadonlySet<number> = new Set()): string[] {
-  return a.messages.filter((x) => !skipConnections.has(x.connection)).map((x) => `${x.m.header.sessionId}/${x.m.header.sType}/${x.m.header.systemBytes}`);
-}
-
-/** Connections whose framing broke or was resynchronised: two decoders may read garbage differently. */
-export function garbledConnections(a: Analysis): Set<number> {
-  return new Set(a.connections.filter((c) => c.notes.some((n) => /out of step|resynchronised|missing from the capture/.test(n))).map((c) => c.info.id));
+export function ourHeaders(a: Analysis): string[] {
+  return a.messages.filter((x) => DEFINED_STYPES.has(x.m.header.sType)).map((x) => `${x.m.header.sessionId}/${x.m.header.sType}/${x.m.header.systemBytes}`);
 }
 
 export function profileFor(role: IutProfile['role'], port: number, timers: IutProfile['timers'], tolerance: number, extra: Partial<IutProfile> = {}): IutProfile {
