@@ -179,10 +179,6 @@ export class ConnectionJudge {
     this.sides = { client: side(rules.client), server: side(rules.server) };
   }
 
-  get currentState(): StateView {
-    return this.state;
-  }
-
   /** The server accepted (SYN-ACK): the connect procedures of both sides are on the wire. */
   accepted(): void {
     this.sink.exercised('server', 'E37-6.3.2');

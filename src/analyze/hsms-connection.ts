@@ -194,10 +194,6 @@ export class HsmsConnection implements ConnectionHandler {
     return this.classified;
   }
 
-  get currentState(): StateView {
-    return this.judge.currentState;
-  }
-
   // ---- inside -------------------------------------------------------------------------------
 
   /** Without --port: keep bytes until a plausible HSMS header shows the connection is HSMS (or shows it is not). */

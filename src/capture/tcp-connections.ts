@@ -144,10 +144,6 @@ export class ConnectionTracker {
     for (const [key, c] of [...this.live]) this.finish(key, c, frame, timeMs);
   }
 
-  get liveConnections(): number {
-    return this.live.size;
-  }
-
   private create(key: string, s: TcpSegment, src: string, dst: string, synOnly: boolean, frame: number, timeMs: number): Live | undefined {
     let clientIsSrc: boolean;
     if (s.flags & TCP_SYN) clientIsSrc = synOnly;
