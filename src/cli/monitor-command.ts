@@ -94,6 +94,6 @@ export async function runMonitorCommand(argv: readonly string[], io: Output = ST
   if (timer) clearInterval(timer);
   io.out(`hsms-conformance monitor: ${signal}: closing the relayed connections and writing the reports\n`);
   const reports = await monitor.writeReports(true);
-  io.out(describeEntityReports(reports, (f) => String(f)) + '\n');
+  io.out(describeEntityReports(reports, (f) => monitor.frameRef(f)) + '\n');
   return reports.some((r) => r.underTest && r.report.verdict === 'fail') ? 1 : 0;
 }

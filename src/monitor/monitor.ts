@@ -86,6 +86,11 @@ export class Monitor {
     return this.findings;
   }
 
+  /** How reports cite a frame of the monitor's capture. */
+  frameRef(frame: number): string {
+    return this.analyzer.frameRef(frame);
+  }
+
   /** The reports of everything so far (periodic) or, with `final`, after closing the relay and ending every connection. */
   async writeReports(final: boolean): Promise<EntityReport[]> {
     if (final) {
