@@ -1,8 +1,10 @@
 import * as os from 'node:os';
+import { benchAnalyze } from './analyze';
 import { benchDecoder } from './decoder';
 import { benchFuzz } from './fuzz';
 import { benchLoopback } from './loopback';
 import { benchMemory } from './memory';
+import { benchMonitor } from './monitor';
 import { benchSuite } from './suite';
 import { formatMarkdown, formatTable, type Row } from './util';
 
@@ -13,7 +15,7 @@ import { formatMarkdown, formatTable, type Row } from './util';
  * `--markdown` prints the table as markdown as well.
  */
 
-const SECTIONS = ['decoder', 'loopback', 'suite', 'fuzz', 'memory'] as const;
+const SECTIONS = ['decoder', 'loopback', 'suite', 'fuzz', 'memory', 'analyze', 'monitor'] as const;
 type Section = (typeof SECTIONS)[number];
 
 async function main(): Promise<void> {
@@ -53,6 +55,18 @@ async function main(): Promise<void> {
     log('memory');
     const m = await benchMemory(10_000_000);
     rows.push(...m.rows);
+  }
+  if (run('analyze')) {
+    log('analyze');
+    const a = await benchAnalyze(Number(process.env.BENCH_ANALYZE_MB ?? 1024));
+    rows.push(...a.rows);
+    notes.push(...a.notes);
+  }
+  if (run('monitor')) {
+    log('monitor');
+    const m = await benchMonitor();
+    rows.push(...m.rows);
+    notes.push(...m.notes);
   }
   if (run('suite')) {
     log('suite');

@@ -14,10 +14,12 @@ import { BaselineError, compareBaseline, describeBaseline, isCovered, parseBasel
 import { renderComplianceHtml, renderComplianceMarkdown } from '../report/compliance-html';
 import { TRACES_DIR } from '../report/evidence';
 import { choiceOption, numberOption, parseArgs, UsageError } from './args';
+import { runAnalyzeCommand } from './analyze-command';
 import { runFuzzCommand } from './fuzz-command';
 import { runInitCommand } from './init-command';
 import { runStepsCommand } from './steps-command';
 import { USER_SUITE_SPEC, USER_SUITE_USAGE, userSuiteFrom } from './user-suite-options';
+import { runMonitorCommand } from './monitor-command';
 
 const USAGE = `usage: hsms-conformance [run] [--profile FILE] [--tags EXPR] [--report-dir reports]
                         [--seed N] [--fuzz-runs N] [--strict] [--standard e37|hsms-ss]
@@ -27,12 +29,17 @@ const USAGE = `usage: hsms-conformance [run] [--profile FILE] [--tags EXPR] [--r
        hsms-conformance fuzz [--profile FILE] [--runs N] [--seed S] [--replay TOKEN]
        hsms-conformance init [--role passive|active|alternating] [--standard e37|hsms-ss] [--out FILE] [--force]
        hsms-conformance steps [--require FILE ...] [--json]
+       hsms-conformance analyze FILE... [--port P]... [--profile FILE]... [--report-dir DIR]
+       hsms-conformance monitor --listen HOST:PORT --upstream HOST:PORT [--pcap FILE]
+                        [--report-dir DIR] [--report-every MIN] [--profile FILE]...
   Without --profile the embedded reference peer is certified, as a passive and as an active IUT
   (--standard chooses which rules it follows). --baseline names known failures (one clause id or
   'scenario: NAME' per line, each with a '# why' comment): they do not fail the run, a known
   failure that now passes (stale entry) does. 'report' rebuilds compliance.html, compliance.md
   and the Allure HTML report from a finished run's compliance.json and allure-results/.
 ${USER_SUITE_USAGE}
+  'analyze' judges E37 from pcap/pcapng captures, 'monitor' live on a relayed link, both
+  entities at once ('analyze --help', 'monitor --help').
   Exit codes: 0 pass, 1 failure, 2 usage or profile error, 3 IUT unreachable or harness error.`;
 
 const SPEC = {
@@ -321,6 +328,8 @@ async function main(): Promise<number> {
   if (process.argv[2] === 'fuzz') return runFuzzCommand(process.argv.slice(3));
   if (process.argv[2] === 'init') return runInitCommand(process.argv.slice(3));
   if (process.argv[2] === 'steps') return runStepsCommand(process.argv.slice(3));
+  if (process.argv[2] === 'analyze') return runAnalyzeCommand(process.argv.slice(3));
+  if (process.argv[2] === 'monitor') return runMonitorCommand(process.argv.slice(3));
   let command: Command;
   try {
     command = parseCommand(process.argv.slice(2));

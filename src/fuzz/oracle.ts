@@ -190,13 +190,13 @@ export function expectationFor(env: OracleEnv, state: ModelState, frame: Frame):
   switch (h.sType as SType) {
     case SType.Data: {
       if (state !== 'SELECTED') return reject([4], 'E37-7.7.2', ssClose);
-      return {
-        ...base,
+      // Object.assign rather than `{ ...base, more }`, which V8 runs slowly: traffic analysis asks this for every primary.
+      return Object.assign(base, {
         clause: 'E37-9.4.1',
         required: false,
         closeOk: false,
         answers: new Set([SType.Data, SType.RejectReq]),
-        judge: (f) => {
+        judge: (f: Frame) => {
           const r = f.header;
           if (r.sType === SType.RejectReq) return { findings: checkReject(h, r, null, 'E37-7.7.2', ss), next: state };
           if (r.sType !== SType.Data) return { findings: [wrongAnswer(what, f, 'E37-9.4.1')], next: state };
@@ -208,7 +208,7 @@ export function expectationFor(env: OracleEnv, state: ModelState, frame: Frame):
           else if ((r.byte2 & 0x80) !== 0) findings.push(warn('E37-9.4.1', 'reply with the W-bit set'));
           return { findings, next: state };
         },
-      };
+      });
     }
     case SType.SelectReq:
       return {

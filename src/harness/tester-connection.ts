@@ -82,7 +82,7 @@ export class TesterConnection {
       iutPort: socket.remotePort ?? 0,
       testerInitiated: true,
     });
-    trace.event(name, `TCP connected ${socket.localAddress}:${socket.localPort} <-> ${socket.remoteAddress}:${socket.remotePort}`);
+    trace.opened(name, `TCP connected ${socket.localAddress}:${socket.localPort} <-> ${socket.remoteAddress}:${socket.remotePort}`);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => {
       this.sawEnd = true;
@@ -101,7 +101,7 @@ export class TesterConnection {
       const how = this.localClose ? 'local' : this.sawReset || !this.sawEnd ? 'reset' : 'fin';
       this.closeInfo = { at: this.trace.elapsed(), how, ...(this.framingError ? { framing: this.framingError.message } : {}) };
       const by = how === 'local' ? 'TCP closed by the tester' : `TCP closed by the IUT (${how === 'fin' ? 'FIN' : 'RST'})`;
-      this.trace.event(this.name, this.resetOnEnd ? `${by}; the tester answers with RST, so no TIME_WAIT stays on the IUT's port` : by);
+      this.trace.closed(this.name, how === 'local' ? 'tester' : 'iut', how === 'reset' ? 'reset' : 'fin', this.resetOnEnd ? `${by}; the tester answers with RST, so no TIME_WAIT stays on the IUT's port` : by);
       this.wake();
     });
   }

@@ -23,9 +23,19 @@ export interface ConnectionEndpoints {
   readonly testerInitiated: boolean;
 }
 
+/** When a connection opened and who closed it how: the pcap shows the real handshake and close. */
+export interface ConnectionLifecycle {
+  readonly t: number;
+  readonly conn: string;
+  readonly kind: 'open' | 'close';
+  readonly by?: 'tester' | 'iut';
+  readonly how?: 'fin' | 'reset';
+}
+
 export class WireTrace {
   readonly entries: TraceEntry[] = [];
   readonly endpoints = new Map<string, ConnectionEndpoints>();
+  readonly lifecycle: ConnectionLifecycle[] = [];
   readonly origin: number;
   readonly wallClockOrigin: number;
   /** Time the scenario was blocked on the IUT's silence or close, and in explicit pauses (see ScenarioContext.unavoidableWaitMs). */
@@ -59,6 +69,18 @@ export class WireTrace {
 
   event(conn: string, text: string): void {
     this.push({ t: this.elapsed(), conn, kind: 'event', text });
+  }
+
+  /** The TCP connection `conn` is established (`text` describes it in the trace). */
+  opened(conn: string, text: string): void {
+    this.lifecycle.push({ t: this.elapsed(), conn, kind: 'open' });
+    this.event(conn, text);
+  }
+
+  /** The TCP connection `conn` ended: closed first by `by`, in order or by a reset. */
+  closed(conn: string, by: 'tester' | 'iut', how: 'fin' | 'reset', text: string): void {
+    this.lifecycle.push({ t: this.elapsed(), conn, kind: 'close', by, how });
+    this.event(conn, text);
   }
 
   private push(entry: TraceEntry): void {

@@ -1,6 +1,8 @@
 import type { ClauseVerdict } from '../harness/verdict';
-import type { ComplianceClause, ComplianceReport } from './compliance';
+import type { CaptureSection, ComplianceClause, ComplianceReport } from './compliance';
+import { htmlEscape } from './html-escape';
 import { boundText, foldLongLines } from './line-limits';
+import { renderTimelineSvg, TIMELINE_CSS } from './timeline-svg';
 
 /**
  * compliance.html and compliance.md: compliance.json for people. The HTML is one self-contained
@@ -10,14 +12,24 @@ import { boundText, foldLongLines } from './line-limits';
  * with the number of scenarios (see line-limits.ts).
  */
 
-export function htmlEscape(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+export { htmlEscape };
+
+/**
+ * Only relative links into the report folder are linked (`traces/...`, or `../traces/...` for the
+ * per-entity reports of a traffic analysis); anything else is shown as text.
+ */
+function evidenceHref(file: string): string | null {
+  if (!/^(\.\.\/)?traces\/[A-Za-z0-9._-]+$/.test(file)) return null;
+  return file.split('/').map((p) => (p === '..' ? p : encodeURIComponent(p))).join('/');
 }
 
-/** Only relative links into the report folder are linked; anything else is shown as text. */
-function evidenceHref(file: string): string | null {
-  if (!/^traces\/[A-Za-z0-9._-]+$/.test(file)) return null;
-  return file.split('/').map(encodeURIComponent).join('/');
+/** The evidence links of a trace: a run's decoded trace and pcap, or a capture's transcript. */
+function evidenceLinks(href: string): Array<[string, string]> {
+  if (href.endsWith('.txt')) return [['transcript', href]];
+  return [
+    ['decoded trace', href.replace(/\.pcap$/, '.txt')],
+    ['pcap', href],
+  ];
 }
 
 const COLOURS: Record<ClauseVerdict, string> = {
@@ -61,7 +73,9 @@ a { color: #0969da; }
 .ev { font-size: 9pt; white-space: nowrap; }
 .baseline td { font-size: 9.5pt; }
 @media print { body { margin: 0; } a { color: inherit; } }
-`;
+.capture td:first-child { width: 190px; color: #57606a; }
+.tlhead { font-size: 9.5pt; margin: 10px 0 0; }
+${TIMELINE_CSS}`;
 
 export function renderComplianceHtml(r: ComplianceReport): string {
   const out: string[] = [];
@@ -76,8 +90,8 @@ export function renderComplianceHtml(r: ComplianceReport): string {
     ['IUT', e(r.iut)],
     ['Standard', e(r.standard === 'hsms-ss' ? 'SEMI E37 with HSMS-SS (E37.1) rules' : 'SEMI E37 (HSMS generic services)')],
     ['Harness', e(`${r.harness.name} ${r.harness.version} (Node ${r.harness.node})`)],
-    ['Date', e(`${r.started} to ${r.finished}`)],
-    ['Seed', e(String(r.seed))],
+    [r.capture ? 'Traffic' : 'Date', e(`${r.started} to ${r.finished}`)],
+    r.capture ? ['Judged from', e(`capture ${r.capture.files.join(', ')} (${r.capture.role} side)`)] : ['Seed', e(String(r.seed))],
     ['Overall verdict', `<span class="overall">${badge(r.verdict)}</span>`],
     ...(r.stopped ? ([['Run stopped', `<div class="why">${foldLongLines(r.stopped, 1500, e)}</div>`]] as Array<[string, string]>) : []),
     ['Clauses', `<span class="counts">${(Object.keys(r.counts) as ClauseVerdict[]).map((k) => `<span>${badge(k)} ${r.counts[k]}</span>`).join(' ')}</span>`],
@@ -101,6 +115,7 @@ export function renderComplianceHtml(r: ComplianceReport): string {
   out.push('<h2>Capability statement (profile)</h2>', '<table class="profile">');
   for (const [k, v] of Object.entries(r.profile)) out.push(`<tr><td>${e(k)}</td><td>${e(v)}</td></tr>`);
   out.push('</table>');
+  if (r.capture) out.push(captureSection(r.capture));
 
   out.push('<h2>Verdict per clause</h2>');
   out.push('<table class="clauses"><thead><tr><th>Clause</th><th>Requirement</th><th>Strength</th><th>Verdict</th><th>Scenarios, measurements and reasons</th></tr></thead><tbody>');
@@ -122,8 +137,7 @@ function clauseRow(c: ComplianceClause): string {
     if (s.measurements.length > 0) parts.push(`<div class="meas">${s.measurements.map(text).join('<br>\n')}</div>`);
     const href = evidenceHref(s.trace);
     if (href) {
-      const txt = href.replace(/\.pcap$/, '.txt');
-      parts.push(`<div class="ev">evidence: <a href="${txt}">decoded trace</a> · <a href="${href}">pcap</a></div>`);
+      parts.push(`<div class="ev">evidence: ${evidenceLinks(href).map(([label, h]) => `<a href="${h}">${label}</a>`).join(' · ')}</div>`);
     } else if (s.trace) parts.push(`<div class="ev">evidence: ${e(s.trace)}</div>`);
     details.push(parts.join('\n') + '</div>');
   }
@@ -134,6 +148,35 @@ function clauseRow(c: ComplianceClause): string {
     ...details,
     '</td></tr>',
   ].join('\n');
+}
+
+/** Where a traffic analysis's evidence came from, and a timeline per drawn connection. */
+function captureSection(c: CaptureSection): string {
+  const e = htmlEscape;
+  const out: string[] = ['<h2>Capture</h2>', '<table class="capture">'];
+  const rows: Array<[string, string]> = [
+    ['Entity', e(c.entity)],
+    ['Talked to', e(c.peers.join(', ') || 'nobody')],
+    ['Files', e(c.files.join(', '))],
+    ['Traffic', e(`${c.packets} packets, ${c.connections} HSMS connections, ${c.messagesSent} messages sent by this entity`)],
+    ...c.measurements.map((m): [string, string] => ['Measured', e(m)]),
+    ...c.notes.map((n): [string, string] => ['Note', e(n)]),
+  ];
+  for (const [k, v] of rows) out.push(`<tr><td>${k}</td><td>${v}</td></tr>`);
+  out.push('</table>');
+  if (c.timelines.length > 0) {
+    out.push('<h2>Timelines</h2>', '<p class="sub">Messages per direction over time, the session state between them (green: SELECTED, grey: NOT SELECTED), requests waiting for their answer (shaded), closes (&#215;) and findings (red: fail, amber: warn; hover for details).</p>');
+    for (const t of c.timelines) out.push(`<div class="tlhead">${e(t.title)}</div>`, renderTimelineSvg(t));
+  }
+  if (c.connectionList.length > 0) {
+    out.push('<h2>Connections</h2>', '<table class="capture"><thead><tr><th>connection</th><th>first packet</th><th>findings</th><th>transcript</th></tr></thead><tbody>');
+    for (const x of c.connectionList) {
+      const href = evidenceHref(x.transcript);
+      out.push(`<tr><td>${e(`${x.id}: ${x.label}`)}</td><td>${e(x.started)}</td><td>${x.findings}</td><td>${href ? `<a href="${href}">transcript</a>` : e(x.transcript)}</td></tr>`);
+    }
+    out.push('</tbody></table>');
+  }
+  return out.join('\n');
 }
 
 /**
@@ -153,7 +196,7 @@ export function renderComplianceMarkdown(r: ComplianceReport): string {
   out.push(`| Standard | ${cell(r.standard)} |`);
   out.push(`| Harness | ${cell(`${r.harness.name} ${r.harness.version} (Node ${r.harness.node})`)} |`);
   out.push(`| Date | ${cell(`${r.started} to ${r.finished}`)} |`);
-  out.push(`| Seed | ${r.seed} |`);
+  out.push(r.capture ? `| Judged from | ${cell(`capture ${r.capture.files.join(', ')}`)} |` : `| Seed | ${r.seed} |`);
   out.push(`| Overall verdict | **${r.verdict.toUpperCase()}** |`);
   out.push(`| Clauses | ${(Object.keys(r.counts) as ClauseVerdict[]).map((k) => `${k} ${r.counts[k]}`).join(', ')} |`, '');
   if (r.stopped) out.push('## Run stopped', '', lines(r.stopped, ''), '');
@@ -167,6 +210,13 @@ export function renderComplianceMarkdown(r: ComplianceReport): string {
   }
   out.push('## Capability statement (profile)', '', '| key | value |', '|---|---|');
   for (const [k, v] of Object.entries(r.profile)) out.push(`| ${cell(k)} | ${cell(v)} |`);
+  if (r.capture) {
+    const c = r.capture;
+    out.push('', '## Capture', '', `- entity: ${cell(c.entity)}, talked to ${cell(c.peers.join(', ') || 'nobody')}`, `- files: ${cell(c.files.join(', '))}`);
+    out.push(`- traffic: ${c.packets} packets, ${c.connections} HSMS connections, ${c.messagesSent} messages sent by this entity`);
+    for (const m of c.measurements) out.push(`- measured: ${cell(m)}`);
+    for (const n of c.notes) out.push(`- note: ${cell(n)}`);
+  }
   out.push('', '## Verdict per clause', '', '| Clause | Requirement | Strength | Verdict | Scenarios |', '|---|---|---|---|---|');
   for (const c of r.clauses) {
     const counts = new Map<string, number>();
@@ -185,7 +235,7 @@ export function renderComplianceMarkdown(r: ComplianceReport): string {
       if (s.verdict !== 'pass' && s.reason) out.push(`  ${lines(s.reason, '  ')}`);
       for (const m of s.measurements) out.push(`  - ${lines(m, '    ')}`);
       const href = evidenceHref(s.trace);
-      if (href) out.push(`  - evidence: [decoded trace](${href.replace(/\.pcap$/, '.txt')}) · [pcap](${href})`);
+      if (href) out.push(`  - evidence: ${evidenceLinks(href).map(([label, x]) => `[${label}](${x})`).join(' · ')}`);
     }
   }
   return out.join('\n') + '\n';

@@ -3,6 +3,7 @@ import type { ScenarioResult } from '../harness/suite-runner';
 import type { UserRequirement } from '../harness/user-requirements';
 import type { BaselineSummary } from './baseline';
 import { worst, type ClauseVerdict, type Verdict } from '../harness/verdict';
+import type { Timeline } from './timeline-svg';
 
 /** compliance.json (CONTRACTS.md section 4): the verdict per clause, rolled up worst first. */
 
@@ -42,6 +43,28 @@ export interface ComplianceReport {
   baseline?: BaselineSummary;
   /** Set when the run stopped early because the IUT could not be reached or started: why, once. */
   stopped?: string;
+  /** Present when the verdicts come from traffic (`hsms-conformance analyze` or `monitor`), not from a run. */
+  capture?: CaptureSection;
+}
+
+/** What a report judged from traffic says about where its evidence came from. */
+export interface CaptureSection {
+  readonly files: readonly string[];
+  /** The entity judged: `address:port (accepting)` or `address (connecting to address:port)`. */
+  readonly entity: string;
+  readonly role: 'accepting' | 'connecting';
+  /** The entities it talked to. */
+  readonly peers: readonly string[];
+  readonly packets: number;
+  readonly connections: number;
+  readonly messagesSent: number;
+  /** Timer values measured, one line each (`T7 connect to select: n=3: min ...`). */
+  readonly measurements: readonly string[];
+  /** What the capture did not show whole (holes, mid-stream starts, skipped frames). */
+  readonly notes: readonly string[];
+  readonly connectionList: ReadonlyArray<{ readonly id: number; readonly label: string; readonly started: string; readonly findings: number; readonly transcript: string }>;
+  /** Connections drawn as timelines (those with findings first). */
+  readonly timelines: readonly Timeline[];
 }
 
 export interface ComplianceInput {
@@ -57,6 +80,8 @@ export interface ComplianceInput {
   readonly traceFile?: (r: ScenarioResult) => string;
   /** The user's own requirements (`run --requirements`): each gets a row like an E37 clause. */
   readonly userRequirements?: readonly UserRequirement[];
+  /** Why a clause no scenario checked is not tested, when the catalogue's reason does not apply (traffic analysis). */
+  readonly notTestedReason?: (id: string) => string | undefined;
 }
 
 export function buildCompliance(input: ComplianceInput): ComplianceReport {
@@ -92,7 +117,7 @@ export function buildCompliance(input: ComplianceInput): ComplianceReport {
       verdict = worst<ClauseVerdict>(judged, 'not-tested');
       reason = `judged through ${through.join(', ')}`;
     } else if (scenarios.length === 0) {
-      reason = q.notTestedReason ?? 'no scenario of this suite checks it';
+      reason = input.notTestedReason?.(q.id) ?? q.notTestedReason ?? 'no scenario of this suite checks it';
     } else if (verdict === 'not-applicable') {
       reason = [...new Set(scenarios.map((s) => s.reason))].join('; ');
     } else if (q.standard === 'hsms-ss' && input.standard !== 'hsms-ss') {

@@ -43,7 +43,7 @@ export function writeEvidence(e: EvidenceInput): { file: string; pcap: Buffer } 
   let slug = base;
   // Outline rows share a name; a file is never overwritten within a run (the CLI empties traces/ first).
   for (let n = 2; fs.existsSync(path.join(dir, `${slug}.pcap`)); n++) slug = `${base}-${n}`;
-  const pcap = buildPcap({ chunks: byteChunks(e.trace), endpoints: e.trace.endpoints, origin: e.trace.wallClockOrigin });
+  const pcap = buildPcap({ chunks: byteChunks(e.trace), endpoints: e.trace.endpoints, origin: e.trace.wallClockOrigin, lifecycle: e.trace.lifecycle });
   fs.writeFileSync(path.join(dir, `${slug}.pcap`), pcap);
   const ports = [...new Set([...e.trace.endpoints.values()].map((p) => p.iutPort).filter((p) => p > 0))];
   const header = [
