@@ -1,5 +1,5 @@
 import { Given, Then, When } from '@cucumber/cucumber';
-import { expectNotSelected } from '../src/harness/procedure-checks';
+import { expectLeftSelected, expectSelected } from '../src/harness/state-checks';
 import { step } from './step';
 
 Given('a connection to the IUT that is not selected', step(async (ctx) => {
@@ -27,12 +27,11 @@ When('the tester waits {float} x T{int}', step(async (ctx, factor: number, timer
 }));
 
 Then('the IUT is selected', step(async (ctx) => {
-  const state = await ctx.probeSelected();
-  if (state !== 'selected') ctx.fail('the IUT rejected a data message with reason 4: it is not SELECTED');
+  await expectSelected(ctx, 'at this point');
 }));
 
 Then('the IUT is not selected', step(async (ctx) => {
-  await expectNotSelected(ctx);
+  await expectLeftSelected(ctx, 'the procedure just completed');
 }));
 
 Then('the IUT still answers Linktest.req', step(async (ctx) => {

@@ -78,10 +78,6 @@ Then('the IUT rejects it with reason {int} or {int}', step(async (ctx, a: number
   await ctx.expectReject([a, b]);
 }));
 
-Then('the Reject.req carries the session id and system bytes of the rejected message and the right byte 2', step(async (ctx) => {
-  ctx.checkRejectHeader(ctx.lastSentFrame().header, ctx.lastResponse().header);
-}));
-
 Then('the IUT replies with S{int}F{int}', step(async (ctx, s: number, fn: number) => {
   await ctx.expectReply(s, fn);
 }));

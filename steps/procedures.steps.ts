@@ -1,6 +1,7 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { SType } from '../src/protocol/constants';
 import * as pc from '../src/harness/procedure-checks';
+import { expectLeftSelected } from '../src/harness/state-checks';
 import { step } from './step';
 
 // ---- sending (E37 7 and 8) ------------------------------------------------------------------
@@ -82,7 +83,7 @@ Then('the IUT refuses the Deselect.req with a non-zero status, 1 by definition',
 }));
 
 Then('the IUT is not selected or has closed the connection', step(async (ctx) => {
-  await pc.expectSessionEnded(ctx, 'the procedure just completed');
+  await expectLeftSelected(ctx, 'the procedure just completed');
 }));
 
 Then('the IUT does not answer the Separate.req', step(async (ctx) => {
@@ -121,8 +122,8 @@ Then('the Reject.req echoes the session id of the rejected message', step(async 
   await pc.expectRejectEchoes(ctx, 'sessionId');
 }));
 
-Then('the IUT\'s Reject.req has the header E37-8.2.8 defines for the rejected message', step(async (ctx) => {
-  await pc.expectRejectFormat(ctx);
+Then('the IUT\'s Reject.req, due under {word}, has the header E37-8.2.8 defines for the rejected message', step(async (ctx, due: string) => {
+  await pc.expectRejectFormat(ctx, due === 'none' ? [] : [due]);
 }));
 
 Then('the IUT\'s reply has SType 0, PType 0 and the W-bit clear', step(async (ctx) => {

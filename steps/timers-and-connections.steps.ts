@@ -1,6 +1,7 @@
 import { Given, Then, When } from '@cucumber/cucumber';
-import { SType } from '../src/protocol/constants';
+import { SType, sTypeName } from '../src/protocol/constants';
 import * as cc from '../src/harness/connection-checks';
+import * as st from '../src/harness/state-checks';
 import { step } from './step';
 
 // ---- connections -------------------------------------------------------------------------------
@@ -40,15 +41,15 @@ When('the tester does not accept connections', step(async (ctx) => {
 // ---- state machine ----------------------------------------------------------------------------
 
 Then('the IUT treats the connection as NOT SELECTED', step(async (ctx) => {
-  await cc.expectNotSelectedState(ctx, false);
+  await st.expectNewConnectionNotSelected(ctx);
 }));
 
 Then('the IUT treats the connection as NOT SELECTED or closes it', step(async (ctx) => {
-  await cc.expectNotSelectedState(ctx, true);
+  await st.expectLeftSelected(ctx, sTypeName(ctx.lastSentFrame().header.sType));
 }));
 
 Then('the IUT treats the second connection as NOT SELECTED or closes it', step(async (ctx) => {
-  await cc.expectNotSelectedState(ctx, true, 'second');
+  await st.expectLeftSelected(ctx, `${sTypeName(ctx.lastSentFrame('second').header.sType)} on the second connection`, 'second');
 }));
 
 Then('the IUT treats the connection as SELECTED', step(async (ctx) => {

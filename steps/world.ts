@@ -65,7 +65,7 @@ setWorldConstructor(HsmsWorld);
 
 Before(async function (this: HsmsWorld, { pickle }) {
   const iut = iutSession(this.parameters.iut);
-  this.ctx = new ScenarioContext(iut);
+  this.ctx = new ScenarioContext(iut, pickle.tags.map((t) => t.name));
   if (interrupted) {
     this.ctx.recorder.add('inconclusive', INTERRUPTED);
     return 'skipped';
@@ -138,6 +138,7 @@ After(async function (this: HsmsWorld, { pickle }) {
     findings: ctx.recorder.findings,
     measurements: ctx.recorder.measurements,
     unreachable: ctx.recorder.unreachable,
+    judgedUnder: ctx.recorder.judgedUnder,
     trace: rendered,
     unavoidableWaitMs: ctx.unavoidableWaitMs,
     ...(evidence ? { traceFile: evidence.file } : {}),

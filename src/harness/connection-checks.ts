@@ -1,10 +1,11 @@
-import { RejectReason, SType } from '../protocol/constants';
-import { encodeFrame, isPrimary, type Frame } from '../protocol/header';
+import { SType } from '../protocol/constants';
+import { encodeFrame, type Frame } from '../protocol/header';
 import * as msg from '../protocol/messages';
 import { describeFrame } from '../peer/event-format';
 import { withJitter, type ConnName, type ScenarioContext } from './scenario-context';
 import { TesterConnection } from './tester-connection';
-import { Failure, Inconclusive, IutUnreachable } from './verdict';
+import { answersProbe, expectSelected } from './state-checks';
+import { Failure, Inconclusive, IutUnreachable, JudgedElsewhere, NotApplicable } from './verdict';
 
 /**
  * Checks of connection handling and the TCP-level timers: the state machine (E37-5.3), connect
@@ -68,71 +69,19 @@ export async function reconnect(ctx: ScenarioContext): Promise<void> {
   await newConnection(ctx);
 }
 
-/** The tester selects a passive IUT. A refused select means the transition was never triggered: inconclusive. */
+/** The tester selects a passive IUT. A refused select means the transition was never triggered: E37-7.2.2 judges that. */
 export async function selectNow(ctx: ScenarioContext, name: ConnName = 'main'): Promise<void> {
   const req = ctx.build('Select.req', name);
   ctx.send(req, name);
   const r = await ctx.conn(name).expect((f) => (f.header.sType === SType.SelectRsp || f.header.sType === SType.RejectReq ? f : undefined), ctx.responseWait);
-  if (r.kind !== 'frame') throw new Inconclusive(`the select procedure did not complete: ${ctx.describeNoFrame(r, 'Select.rsp')}`);
-  if (r.value.header.sType !== SType.SelectRsp || r.value.header.byte3 !== 0) throw new Inconclusive(`the select procedure did not complete: ${describeFrame(r.value)} (judged under E37-7.2.2)`);
+  if (r.kind !== 'frame') throw new JudgedElsewhere(['E37-7.2.2'], `the select procedure did not complete: ${ctx.describeNoFrame(r, 'Select.rsp')}`);
+  if (r.value.header.sType !== SType.SelectRsp || r.value.header.byte3 !== 0) throw new JudgedElsewhere(['E37-7.2.2'], `the select procedure did not complete: ${describeFrame(r.value)}`);
   ctx.conn(name).autoAnswer.primaries = true;
 }
 
-/**
- * E37-5.3: the IUT behaves as NOT SELECTED on the connection. A data message draws a Reject
- * (its reason is E37-7.7.2's business). If the IUT answers data instead, a Select.req tells
- * whether it believed itself SELECTED (status 1: fail) or merely answers data where it should
- * not (status 0: E37-7.3's business, not this clause's). A close is legal from NOT SELECTED
- * (E37-6.4): after Deselect or Separate it passes (`closeAllowed`), else nothing can be judged.
- */
-export async function expectNotSelectedState(ctx: ScenarioContext, closeAllowed: boolean, name: ConnName = 'main'): Promise<void> {
-  const c = ctx.conn(name);
-  const probe = ctx.build('S1F1 W', name);
-  c.send(probe, 'state probe');
-  const r = await c.expect((f) => (answersProbe(probe, f) ? f : undefined), ctx.responseWait);
-  if (r.kind === 'closed') {
-    if (closeAllowed) {
-      ctx.recorder.measure(`the IUT closed the connection at ${s(r.close.at)} (transition 3 from NOT SELECTED, allowed by E37-6.4)`);
-      return;
-    }
-    throw new Inconclusive(`the IUT closed the new connection (${r.close.how}) before its state could be probed; E37-6.4 allows that in NOT SELECTED`);
-  }
-  if (r.kind === 'frame' && r.value.header.sType === SType.RejectReq) return;
-  // Answered, or ignored: find out whether the IUT thinks it is SELECTED.
-  const answered = r.kind === 'frame' ? 'answered' : 'ignored';
-  const sel = ctx.build('Select.req', name);
-  c.send(sel, 'state probe: is the IUT SELECTED?');
-  const a = await c.expect((f) => (f.header.sType === SType.SelectRsp || f.header.sType === SType.RejectReq ? f : undefined), ctx.responseWait);
-  if (a.kind !== 'frame') throw new Inconclusive(`the IUT ${answered} a data message and then ${ctx.describeNoFrame(a, 'Select.rsp')}: its state is unknown`);
-  if (a.value.header.sType === SType.SelectRsp && a.value.header.byte3 === 0) {
-    ctx.recorder.measure(`the IUT ${answered} a data message but accepted Select.req with status 0, so it was NOT SELECTED (its handling of data there is judged under E37-7.3)`);
-    return;
-  }
-  if (a.value.header.sType === SType.SelectRsp && a.value.header.byte3 === 1) throw new Failure(`the IUT ${answered} a data message and answered Select.req with status 1 (Communication Already Active): it is SELECTED, expected NOT SELECTED`);
-  throw new Inconclusive(`the IUT ${answered} a data message and then sent ${describeFrame(a.value)}: its state is unknown`);
-}
-
-/** E37-5.3: the IUT behaves as SELECTED: a data message is answered (reply details are E37-9.4.1's business). */
+/** E37-5.3: the IUT behaves as SELECTED after the select (a data message is served; reply details are E37-9.4.1's business). */
 export async function expectSelectedState(ctx: ScenarioContext, name: ConnName = 'main'): Promise<void> {
-  const c = ctx.conn(name);
-  const probe = ctx.build('S1F1 W', name);
-  c.send(probe, 'state probe');
-  const r = await c.expect((f) => (answersProbe(probe, f) ? f : undefined), ctx.responseWait);
-  if (r.kind !== 'frame') throw new Failure(`state probe S1F1 W: ${ctx.describeNoFrame(r, 'reply')}`);
-  const h = r.value.header;
-  if (h.sType === SType.Data) return;
-  if (h.sType === SType.RejectReq && h.byte3 === RejectReason.EntityNotSelected) throw new Failure('the select procedure completed with status 0, but a data message draws Reject reason 4 (Entity Not Selected)');
-  throw new Failure(`after a successful select, the state probe S1F1 W drew ${describeFrame(r.value)}`);
-}
-
-/**
- * Whether `f` is the IUT's answer to the probe: a Reject.req, or a data message with the probe's
- * system bytes or a reply of any kind (how well the reply matches is E37-9.4.1's business).
- */
-function answersProbe(probe: Frame, f: Frame): boolean {
-  const h = f.header;
-  if (h.sType === SType.RejectReq) return true;
-  return h.sType === SType.Data && (h.systemBytes === probe.header.systemBytes || !isPrimary(h));
+  await expectSelected(ctx, 'after a successful select', name);
 }
 
 // ---- closing the connection (E37-6.4, 9.2.1, 9.1.1) -----------------------------------------
@@ -173,7 +122,7 @@ export function stayOpenAfterConnect(ctx: ScenarioContext, factor: number, timer
 /**
  * E37-9.2.1 (NOTES.md): the next connect of an active IUT comes no sooner than T5 after the end
  * of the previous connection; shorter is WARN. Not reconnecting at all is the IUT's choice
- * (E37-6.3.3, 9.1.1 "may"): inconclusive.
+ * (E37-6.3.3, 9.1.1 "may"): then there is nothing to measure.
  */
 export async function expectReconnectAfterT5(ctx: ScenarioContext): Promise<void> {
   const endedAt = notesOf(ctx).closedAt ?? ctx.conn().closed?.at;
@@ -182,7 +131,7 @@ export async function expectReconnectAfterT5(ctx: ScenarioContext): Promise<void
   try {
     again = await ctx.openConnection('again');
   } catch (err) {
-    if (err instanceof IutUnreachable) throw new Inconclusive(`the IUT did not connect again (${err.reason}); retrying is the entity's choice (E37-6.3.3), so T5 could not be measured`);
+    if (err instanceof IutUnreachable) throw new NotApplicable(`the IUT did not connect again (${err.reason}); retrying is the entity's choice (E37-6.3.3), so there is no T5 to measure`);
     throw err;
   }
   const gap = again.openedAt - endedAt;
@@ -195,33 +144,76 @@ export async function expectReconnectAfterT5(ctx: ScenarioContext): Promise<void
 /**
  * E37-9.1.1: a communication failure the IUT detects (a message stalled for longer than T8)
  * ends in a close. Used as a trigger: if the IUT never closes, E37-9.2.3 judges that and this
- * scenario cannot go on (inconclusive).
+ * scenario cannot go on.
  */
 export async function provokeCommunicationFailure(ctx: ScenarioContext, name: ConnName = 'main'): Promise<void> {
   stallInsideMessage(ctx, 5, name);
   const c = ctx.conn(name);
   const closed = await c.waitClosed(ctx.ms.t8 + 2 * ctx.ms.tolerance);
-  if (!closed) throw new Inconclusive(`the IUT did not close the connection within T8 + tolerance of a stalled message (judged under E37-9.2.3)`);
+  if (!closed) throw new JudgedElsewhere(['E37-9.2.3'], 'the IUT did not close the connection within T8 + tolerance of a stalled message');
   notesOf(ctx).closedAt = closed.at;
 }
 
 /**
- * E37-9.1.1: after closing on a communication failure a passive IUT serves a new connection
- * (the connection is accepted and not dropped at once); an active IUT may reconnect.
+ * E37-9.1.1: after closing on a communication failure the IUT keeps serving (a passive IUT a new
+ * connection; an active one may reconnect): servedOnNewConnection.
  */
 export async function expectServesAgain(ctx: ScenarioContext): Promise<void> {
-  let again: TesterConnection;
-  try {
-    again = await ctx.openConnection('again');
-  } catch (err) {
-    if (!(err instanceof IutUnreachable)) throw err;
-    if (ctx.iut.config.role === 'passive') throw new Failure(`after closing on a communication failure the IUT no longer accepts connections: ${err.reason}`);
-    throw new Inconclusive(`the IUT did not connect again (${err.reason}); E37-9.1.1 leaves that to the entity`);
+  ctx.recorder.measure(await servedOnNewConnection(ctx, 'again', 'after closing on a communication failure'));
+}
+
+/**
+ * The IUT still serves a new connection after `after` (E37-9.1.1; NOTES.md for malformed input).
+ * A passive IUT must accept it and answer Select.req: with status 0, or any refusal but "busy"
+ * (whether it agrees to select is E37-7.2.2's business). NOTES.md on E37-9.2.4.1: once the
+ * previous connection has closed, the next must be served; a passive IUT may need a moment to
+ * see the close and to listen again, so a refused or reset connect and the busy answers (status 1
+ * or 3) are retried for T5 plus the tolerance (no conforming active entity reconnects sooner,
+ * E37-9.2.1). An active IUT may reconnect (E37-9.1.1 "may"); when it does, the tester answers its
+ * Select.req, so an IUT that closes at T6 for want of an answer (E37-7.2.1) is never blamed.
+ * Whether the new connection is then closed at T7 is E37-9.2.2's business, never this one's.
+ * Returns the evidence.
+ */
+export async function servedOnNewConnection(ctx: ScenarioContext, name: ConnName, after: string): Promise<string> {
+  if (ctx.iut.config.role !== 'passive') {
+    let c: TesterConnection;
+    try {
+      c = await ctx.openConnection(name);
+    } catch (err) {
+      if (err instanceof IutUnreachable) throw new NotApplicable(`${after} the IUT did not connect again (${err.reason}); E37-9.1.1 leaves reconnecting to the entity`);
+      throw err;
+    }
+    const own = await c.expect((f) => (f.header.sType === SType.SelectReq ? f : undefined), ctx.ms.t5 + ctx.responseWait);
+    if (own.kind !== 'frame') throw new JudgedElsewhere(['E37-6.3.3'], `${after} the IUT connected again but sent no Select.req: ${ctx.describeNoFrame(own, 'Select.req')}`);
+    c.send(msg.selectRsp(own.value.header, 0), 'tester accepts the select');
+    c.autoAnswer.primaries = true;
+    return `${after} the IUT connected again ${s(c.openedAt)} into the scenario and sent Select.req, which the tester accepted`;
   }
-  const hold = ctx.ms.t7 / 2;
-  const closed = await again.waitClosed(hold);
-  if (closed) throw new Failure(`the new connection was closed (${closed.how}) ${s(closed.at - again.openedAt)} after connect, before half T7`);
-  ctx.recorder.measure(`new connection ${again.closed ? 'closed' : 'open'} ${s(hold)} after connect`);
+  const deadline = performance.now() + ctx.ms.t5 + ctx.ms.tolerance;
+  for (let attempt = 1; ; attempt++) {
+    const retry = async (why: string): Promise<void> => {
+      if (performance.now() >= deadline) throw new Failure(`${after} the IUT no longer serves a new connection: ${why} (${attempt} attempts over T5 + tolerance)`);
+      await ctx.delay(50);
+    };
+    let c: TesterConnection;
+    try {
+      c = await ctx.openConnection(name);
+    } catch (err) {
+      if (!(err instanceof IutUnreachable)) throw err;
+      await retry(err.reason);
+      continue;
+    }
+    const req = ctx.build('Select.req', name);
+    c.send(req, `${after}: is the IUT still serving?`);
+    const r = await c.expect((f) => (f.header.sType === SType.SelectRsp || f.header.sType === SType.RejectReq ? f : undefined), ctx.responseWait);
+    if (r.kind === 'frame') {
+      const status = r.value.header.sType === SType.SelectRsp ? r.value.header.byte3 : null;
+      if (status === 0) c.autoAnswer.primaries = true;
+      if (status !== 1 && status !== 3) return `${after} a new connection was accepted and Select.req drew ${describeFrame(r.value)}${status === 0 ? '' : ' (whether it selects is judged under E37-7.2.2)'}`;
+    }
+    c.destroy();
+    await retry(r.kind === 'frame' ? `Select.req drew ${describeFrame(r.value)}, as if the closed connection were still open` : ctx.describeNoFrame(r, 'Select.rsp'));
+  }
 }
 
 // ---- T7 (E37-9.2.2) -----------------------------------------------------------------------------
@@ -329,7 +321,7 @@ export async function expectSlowMessageAnswered(ctx: ScenarioContext, name: Conn
   const primary = notesOf(ctx).slowPrimary;
   if (!primary) throw new Inconclusive('no message was sent slowly');
   const c = ctx.conn(name);
-  const r = await c.expect((f) => (answersProbe(primary, f) || f.header.systemBytes === primary.header.systemBytes ? f : undefined), ctx.responseWait);
+  const r = await c.expect((f) => (answersProbe(primary, f) || f.header.systemBytes === primary.header.systemBytes ? f : undefined), ctx.replyWait);
   if (r.kind === 'closed') {
     ctx.recorder.add('warn', `the IUT closed the connection (${r.close.how}) at ${s(r.close.at - c.openedAt)} after connect although no gap between bytes reached T8 = ${s(ctx.ms.t8)} (E37-9.2.3 times gaps, not whole messages)`);
     return;

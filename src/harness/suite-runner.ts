@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { loadConfiguration, loadSupport, runCucumber, type IRunEnvironment } from '@cucumber/cucumber/api';
 import type { Envelope, Pickle } from '@cucumber/messages';
 import type { IutConfig } from './iut-config';
+import { resolveJudgedElsewhere } from './judged-elsewhere';
 import { VERDICT_MEDIA_TYPE, type Verdict, type VerdictRecord } from './verdict';
 
 /**
@@ -26,6 +27,8 @@ export interface ScenarioResult {
   readonly reason: string;
   readonly measurements: readonly string[];
   readonly unreachable: boolean;
+  /** Clauses a not-applicable verdict defers to (judged-elsewhere.ts); empty otherwise. */
+  readonly judgedUnder?: readonly string[];
   readonly trace: string;
   /** The scenario's pcap relative to the report folder ('traces/<slug>.pcap'), '' when none was written. */
   readonly traceFile: string;
@@ -85,7 +88,7 @@ export async function runSuite(options: SuiteRunOptions): Promise<{ results: Sce
   const support = await cachedSupport(runConfiguration, environment);
   const collector = new ResultCollector(options.iut.role, options.onScenario);
   const { success } = await runCucumber({ ...runConfiguration, support }, environment, (e) => collector.add(e));
-  return { results: collector.results, cucumberSuccess: success };
+  return { results: resolveJudgedElsewhere(collector.results), cucumberSuccess: success };
 }
 
 type SupportLibrary = Awaited<ReturnType<typeof loadSupport>>;
@@ -167,6 +170,7 @@ class ResultCollector {
       reason,
       measurements: record?.measurements ?? [],
       unreachable: record?.unreachable ?? false,
+      judgedUnder: record?.judgedUnder ?? [],
       trace: record?.trace ?? '',
       traceFile: record?.traceFile ?? '',
       unavoidableWaitMs: record?.unavoidableWaitMs ?? 0,

@@ -4,9 +4,11 @@ import * as msg from '../protocol/messages';
 import { tryDecodeItem } from '../protocol/secs2';
 import { describeFrame } from '../peer/event-format';
 import type { ControlCommand } from './iut';
+import { servedOnNewConnection } from './connection-checks';
+import { describeAnswer, probeWithData } from './state-checks';
 import type { ScenarioContext } from './scenario-context';
 import type { TesterConnection } from './tester-connection';
-import { Failure, Inconclusive, NotApplicable, VerdictSignal } from './verdict';
+import { Failure, Inconclusive, JudgedElsewhere, NotApplicable, VerdictSignal } from './verdict';
 import { E37_MINIMUM_RANGES, type TimerName } from '../peer/parameters';
 
 /**
@@ -189,8 +191,7 @@ export async function expectLateResponseRejected(ctx: ScenarioContext): Promise<
     ctx.recorder.measure('the IUT closed at T6 as E37-9.3.1 advises, so no transaction could be answered late');
     return;
   }
-  const reject = await ctx.expectReject([RejectReason.TransactionNotOpen]);
-  ctx.checkRejectHeader(s.late.header, reject.header);
+  await ctx.expectReject([RejectReason.TransactionNotOpen]);
 }
 
 // ---- 9.3.2 stateless transactions -------------------------------------------------------------
@@ -278,33 +279,11 @@ export async function expectControlTextRefused(ctx: ScenarioContext): Promise<vo
   ctx.recorder.add('warn', `the IUT kept the connection open ${secs(ctx.responseWait)} after ${sTypeName(sent.header.sType)} with message text${seen.length ? ` (it sent ${seen.join(', ')})` : ''}; NOTES.md: it should close it`);
 }
 
-/**
- * After a malformed message the IUT must keep serving (NOTES.md): a new connection is accepted
- * and answered. An active IUT serves by connecting again and sending Select.req; a passive one by
- * answering Select.req, with any status: whether it agrees to select is E37-7.2.2's business.
- */
+/** After a malformed message the IUT must keep serving new connections (NOTES.md): servedOnNewConnection. */
 export async function expectNewSession(ctx: ScenarioContext): Promise<void> {
   const c = ctx.conn();
-  if (c.isOpen) {
-    c.close();
-    await ctx.delay(ctx.ms.tolerance);
-  }
-  let again: TesterConnection;
-  try {
-    again = await ctx.openConnection('again');
-  } catch (err) {
-    if (err instanceof VerdictSignal && err.verdict === 'inconclusive') throw new Failure(`the IUT no longer accepts new connections: ${err.reason}`);
-    throw err;
-  }
-  if (ctx.iut.config.role !== 'passive') {
-    const r = await again.expect((f) => (f.header.sType === SType.SelectReq ? f : undefined), ctx.ms.t5 + ctx.responseWait);
-    if (r.kind !== 'frame') throw new Failure(`the IUT connected again but no longer sends Select.req: ${ctx.describeNoFrame(r, 'Select.req')}`);
-    return;
-  }
-  const probe = ctx.build('Select.req', 'again');
-  ctx.send(probe, 'again', 'is the IUT still serving?');
-  const r = await again.expect((f) => (f.header.sType === SType.SelectRsp ? f : undefined), ctx.responseWait);
-  if (r.kind !== 'frame') throw new Failure(`the IUT accepts a new connection but no longer answers it: ${ctx.describeNoFrame(r, 'Select.rsp')}`);
+  if (c.isOpen) c.close();
+  ctx.recorder.measure(await servedOnNewConnection(ctx, 'again', 'after the malformed message'));
 }
 
 // ---- 9.4.1 reply matching ---------------------------------------------------------------------
@@ -393,8 +372,8 @@ export async function expectLateReplyNotMatched(ctx: ScenarioContext): Promise<v
   }
   ctx.recorder.measure(notes.length ? `after the late reply the IUT sent ${notes.join(', ')} (S9 and Reject.req are acceptable)` : 'the IUT ignored the late reply');
   if (c.isOpen) {
-    const st = await ctx.probeSelected();
-    if (st !== 'selected') ctx.recorder.add('warn', 'the IUT left SELECTED after T3 expired; E37-9.4.1.1 only closes the transaction');
+    const a = await probeWithData(ctx);
+    if (a.kind === 'rejected' && a.frame.header.byte3 === RejectReason.EntityNotSelected) ctx.recorder.add('warn', `the IUT left SELECTED after T3 expired (${describeAnswer(a)}); E37-9.4.1.1 only closes the transaction`);
   }
 }
 
@@ -522,7 +501,7 @@ export async function expectDeselectAnsweredOrRejected(ctx: ScenarioContext): Pr
     return;
   }
   if (h.sType === SType.RejectReq && h.byte3 === RejectReason.STypeNotSupported) {
-    ctx.checkRejectHeader(req.header, h);
+    ctx.checkRejectDetails(req.header, f);
     return;
   }
   throw new Failure(`Deselect.req drew ${describeFrame(f)}; HSMS-SS allows Deselect.rsp or Reject.req reason 1`);
@@ -531,8 +510,10 @@ export async function expectDeselectAnsweredOrRejected(ctx: ScenarioContext): Pr
 /** E37.1-linktest-selected-only: the IUT's Linktest.req came while SELECTED (the session is still up after it). */
 export async function expectLinktestWhileSelected(ctx: ScenarioContext): Promise<void> {
   answerHeld(ctx);
-  const st = await ctx.probeSelected();
-  if (st !== 'selected') throw new Failure('the IUT sent Linktest.req on a connection that is not SELECTED');
+  const a = await probeWithData(ctx);
+  ctx.recorder.measure(`after its Linktest.req: ${describeAnswer(a)}`);
+  if (a.kind === 'rejected' && a.frame.header.byte3 === RejectReason.EntityNotSelected) throw new Failure('the IUT sent Linktest.req on a connection that is not SELECTED');
+  if (a.kind !== 'served') throw new JudgedElsewhere(['E37-7.3'], `the IUT did not serve a data message after its Linktest.req (${describeAnswer(a)}), so its state does not show`);
 }
 
 /** E37.1-linktest-selected-only: no Linktest.req from the IUT while NOT SELECTED (until T7 closes it). */
