@@ -31,7 +31,7 @@ Then('the IUT is selected', step(async (ctx) => {
 }));
 
 Then('the IUT is not selected', step(async (ctx) => {
-  await expectLeftSelected(ctx, 'the procedure just completed');
+  await expectLeftSelected(ctx);
 }));
 
 Then('the IUT still answers Linktest.req', step(async (ctx) => {

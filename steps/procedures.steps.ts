@@ -83,7 +83,7 @@ Then('the IUT refuses the Deselect.req with a non-zero status, 1 by definition',
 }));
 
 Then('the IUT is not selected or has closed the connection', step(async (ctx) => {
-  await expectLeftSelected(ctx, 'the procedure just completed');
+  await expectLeftSelected(ctx);
 }));
 
 Then('the IUT does not answer the Separate.req', step(async (ctx) => {

@@ -218,6 +218,27 @@ export async function servedOnNewConnection(ctx: ScenarioContext, name: ConnName
 
 // ---- T7 (E37-9.2.2) -----------------------------------------------------------------------------
 
+/**
+ * Whether the IUT's close of the NOT SELECTED connection `name` at `closedAt` was its T7 rather
+ * than a reaction to what the tester sent. At or after the declared T7 - tolerance it is. Earlier,
+ * a new NOT SELECTED connection on which the tester sends nothing is watched as long: if it is
+ * closed as soon, the IUT's T7 is shorter than declared (E37-9.2.2's business, never the
+ * scenario's). Returns the evidence, or null when the close was a reaction.
+ */
+export async function closeIsT7(ctx: ScenarioContext, closedAt: number, name: ConnName = 'main'): Promise<{ readonly evidence: string; readonly shortT7: boolean } | null> {
+  const after = closedAt - ctx.conn(name).openedAt;
+  const { t7, tolerance } = ctx.ms;
+  if (after >= t7 - tolerance) return { evidence: `the IUT closed the NOT SELECTED connection ${s(after)} after connect, at its T7 (${s(t7)})`, shortT7: false };
+  if (ctx.iut.config.role === 'passive') await ctx.delay(Math.min(100, ctx.ms.t6 / 4));
+  const control = await ctx.notSelectedConnection('control');
+  const closed = await control.waitClosed(control.openedAt + after + tolerance - ctx.trace.elapsed());
+  const lived = (closed ? closed.at : ctx.trace.elapsed()) - control.openedAt;
+  const evidence = `a new NOT SELECTED connection on which the tester sent nothing was ${closed ? `closed ${s(lived)}` : `still open ${s(lived)}`} after connect (the first one was closed ${s(after)} after connect)`;
+  ctx.recorder.measure(evidence);
+  return closed ? { evidence, shortT7: true } : null;
+}
+
+
 /** Sends a Linktest.req `factor` x T7 after the connect (its answer is E37-7.5's business). */
 export async function linktestAfterConnect(ctx: ScenarioContext, factor: number, name: ConnName = 'main'): Promise<void> {
   const c = ctx.conn(name);

@@ -3,7 +3,7 @@ import { describeHeader, encodeFrame, hex16, hex32, isPrimary, stream, wBit, typ
 import * as msg from '../protocol/messages';
 import { describeFrame } from '../peer/event-format';
 import type { ScenarioContext } from './scenario-context';
-import { servedOnNewConnection } from './connection-checks';
+import { closeIsT7, servedOnNewConnection } from './connection-checks';
 import { expectLeftSelected, expectSelected } from './state-checks';
 import { Failure, HarnessError, Inconclusive, JudgedElsewhere, NotApplicable } from './verdict';
 
@@ -139,7 +139,7 @@ export async function expectDeselectInSelected(ctx: ScenarioContext): Promise<vo
   const status = rsp.header.byte3;
   if (status === 1) throw new Failure('Deselect.req in SELECTED answered with status 1 (Communication Not Established)');
   if (status === 0) {
-    await expectLeftSelected(ctx, 'Deselect.rsp status 0');
+    await expectLeftSelected(ctx);
     return;
   }
   await expectSelected(ctx, `after refusing the Deselect with status ${status},`);
@@ -155,20 +155,26 @@ export async function expectDeselectNotSelected(ctx: ScenarioContext): Promise<v
 }
 
 /**
- * No answer to the last message within T6. A close is allowed (`closeVerdict` 'pass'), graded
- * WARN, or failed.
+ * No answer to the last message within T6. A close is allowed (`closeVerdict` 'pass') or graded
+ * WARN; a close of a NOT SELECTED connection that is the IUT's T7 rather than a reaction to the
+ * message is never graded here (connection-checks closeIsT7: a T7 shorter than declared is
+ * E37-9.2.2's business).
  */
-export async function expectNoAnswer(ctx: ScenarioContext, what: string, closeVerdict: 'pass' | 'warn' | 'fail'): Promise<void> {
+export async function expectNoAnswer(ctx: ScenarioContext, what: string, closeVerdict: 'pass' | 'warn'): Promise<void> {
   const r = await ctx.conn().next(ctx.ms.t6);
   if (r.kind === 'frame') {
     const f = r.frame.frame;
     ctx.lastReceived = f;
     throw new Failure(`the IUT answered ${what} with ${describeFrame(f)}; no response is defined`);
   }
-  if (r.kind === 'closed') {
-    if (closeVerdict === 'fail') throw new Failure(`the IUT closed the connection (${r.close.how}) after ${what}`);
-    if (closeVerdict === 'warn') ctx.recorder.add('warn', `the IUT closed the connection after ${what}; it should ignore it and stay connected`);
+  if (r.kind !== 'closed' || closeVerdict === 'pass') return;
+  const t7 = await closeIsT7(ctx, r.close.at);
+  if (t7?.shortT7) throw new JudgedElsewhere(['E37-9.2.2'], `the IUT closed the connection after ${what}, but ${t7.evidence}: its T7 is shorter than declared`);
+  if (t7) {
+    ctx.recorder.measure(t7.evidence);
+    return;
   }
+  ctx.recorder.add('warn', `the IUT closed the connection after ${what}; it should ignore it and stay connected`);
 }
 
 /** E37-7.6.2: Separate.req in NOT SELECTED is ignored; closing is WARN under e37, correct under HSMS-SS (NOTES.md). */
@@ -303,9 +309,9 @@ export async function expectSelectThenReply(ctx: ScenarioContext): Promise<void>
   const c = ctx.conn();
   const deadline = ctx.trace.elapsed() + ctx.replyWait;
   let selectRsp: Frame | null = null;
-  let reply: Frame | null = null;
+  let answer: Frame | null = null;
   let ended = '';
-  while (!selectRsp || !reply) {
+  while (!selectRsp || !answer) {
     const r = await c.next(deadline - ctx.trace.elapsed());
     if (r.kind !== 'frame') {
       ended = ctx.describeNoFrame(r, selectRsp ? `the reply to ${describeHeader(primary.header)}` : 'Select.rsp');
@@ -314,22 +320,18 @@ export async function expectSelectThenReply(ctx: ScenarioContext): Promise<void>
     const f = r.frame.frame;
     ctx.lastReceived = f;
     const h = f.header;
-    if (h.sType === SType.SelectRsp && !selectRsp) {
-      selectRsp = f;
-    } else if (h.sType === SType.RejectReq) {
-      throw new Failure(`the data message behind the Select.req drew ${describeFrame(f)}: it was processed before the Select.req or as if NOT SELECTED`);
-    } else if (h.sType === SType.Data && (!isPrimary(h) || h.systemBytes === primary.header.systemBytes)) {
-      // A data answer with the primary's system bytes is its reply even with a wrong function (E37-9.4.1 judges that).
-      reply = f;
-    } else {
-      throw new Failure(`expected Select.rsp and the reply to the data message, got ${describeFrame(f)}`);
-    }
+    if (h.sType === SType.SelectRsp && !selectRsp) selectRsp = f;
+    // A data answer with the primary's system bytes is its reply even with a wrong function (E37-9.4.1 judges that).
+    else if (h.sType === SType.RejectReq || (h.sType === SType.Data && (!isPrimary(h) || h.systemBytes === primary.header.systemBytes))) answer = f;
+    else throw new Failure(`expected Select.rsp and the reply to the data message, got ${describeFrame(f)}`);
   }
   if (!selectRsp) throw new JudgedElsewhere(['E37-7.2.2'], `the Select.req in front of the data message was not answered: ${ended}`);
   if (selectRsp.header.byte3 !== 0) {
-    throw new JudgedElsewhere(['E37-7.2.2'], `the IUT refused the Select.req with status ${selectRsp.header.byte3}${reply ? ` and still served the data message behind it (${describeFrame(reply)}), which E37-7.3 judges` : ''}`);
+    const served = answer && answer.header.sType === SType.Data ? ` yet served the data message behind it (${describeFrame(answer)}), which E37-7.3 judges` : '';
+    throw new JudgedElsewhere(['E37-7.2.2'], `the IUT refused the Select.req with status ${selectRsp.header.byte3}${served}`);
   }
-  if (!reply) throw new Failure(`${ended}: the bytes behind the Select.req in the same segment were lost`);
+  if (!answer) throw new Failure(`${ended}: the bytes behind the Select.req in the same segment were lost`);
+  if (answer.header.sType === SType.RejectReq) throw new Failure(`the data message behind the Select.req drew ${describeFrame(answer)}: it was processed before the Select.req or as if NOT SELECTED`);
 }
 
 /** E37-8.1.2: every Linktest.req sent in one segment drew its own Linktest.rsp. */

@@ -324,6 +324,22 @@ export class ScenarioContext {
     throw new Failure(`Select.req in SELECTED drew ${describeFrame(f)}; Select.rsp status 1 expected`);
   }
 
+  /**
+   * The last procedure message that changes the session state on `name` (Select, Deselect or
+   * Separate, either direction), named for a verdict: "the tester's Separate.req".
+   */
+  lastProcedure(name: ConnName = 'main'): string {
+    const procedure = new Set<number>([SType.SelectReq, SType.SelectRsp, SType.DeselectReq, SType.DeselectRsp, SType.SeparateReq]);
+    for (let i = this.trace.entries.length - 1; i >= 0; i--) {
+      const e = this.trace.entries[i]!;
+      if (e.kind !== 'frame' || e.conn !== name || !procedure.has(e.frame.header.sType)) continue;
+      const h = e.frame.header;
+      const status = h.sType === SType.SelectRsp || h.sType === SType.DeselectRsp ? ` status ${h.byte3}` : '';
+      return `${e.dir === 'out' ? "the tester's" : "the IUT's"} ${sTypeName(h.sType)}${status}`;
+    }
+    return 'the procedure';
+  }
+
   /** The last frame a step consumed from the IUT. */
   lastResponse(): Frame {
     if (!this.lastReceived) throw new HarnessError('no message from the IUT has been examined yet');

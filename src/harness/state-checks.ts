@@ -81,31 +81,32 @@ async function dataOnNewConnection(ctx: ScenarioContext, close: ConnName): Promi
   } catch {
     return null;
   }
-  const a = await probeWithData(ctx, name, 'comparison: data on a new connection, NOT SELECTED by E37-5.3 transition 2');
-  ctx.recorder.measure(`on a new connection (NOT SELECTED by E37-5.3 transition 2): ${describeAnswer(a)}`);
-  return a;
+  return probeWithData(ctx, name, 'comparison: data on a new connection, NOT SELECTED by E37-5.3 transition 2');
 }
 
 /**
- * After `what` the IUT must have left SELECTED on connection `name`. A Reject of the data probe
+ * After the last procedure (ScenarioContext.lastProcedure) the IUT must have left SELECTED on `name`. A Reject of the data probe
  * shows it has; a close ends any session (allowed from NOT SELECTED, E37-6.4). A served probe is
  * compared with a new connection: if the IUT does not serve data there, it served this one
  * because it is still SELECTED, a deviation of the clause under test; if it serves data there
  * too, data cannot show its state and E37-7.3 judges that.
  */
-export async function expectLeftSelected(ctx: ScenarioContext, what: string, name: ConnName = 'main'): Promise<void> {
+export async function expectLeftSelected(ctx: ScenarioContext, name: ConnName = 'main'): Promise<void> {
+  const what = ctx.lastProcedure(name);
   const a = await probeWithData(ctx, name);
-  ctx.recorder.measure(`after ${what}: ${describeAnswer(a)}`);
-  if (a.kind === 'rejected') return;
+  if (a.kind === 'rejected') {
+    ctx.recorder.measure(`after ${what}: ${describeAnswer(a)}`);
+    return;
+  }
   if (a.kind === 'closed') {
-    ctx.recorder.measure('closing the connection ends any session (allowed from NOT SELECTED, E37-6.4)');
+    ctx.recorder.measure(`after ${what}: ${describeAnswer(a)}, which ends any session (allowed from NOT SELECTED, E37-6.4)`);
     return;
   }
   if (a.kind === 'silent') throw new JudgedElsewhere(['E37-7.3'], `after ${what} the IUT neither served nor rejected a data message, so its state does not show`);
   const compare = await dataOnNewConnection(ctx, name);
   if (compare === null) throw new Inconclusive(`after ${what} the IUT served a data message, and no new connection could be probed to tell whether it serves data outside SELECTED`);
   if (compare.kind === 'served') throw new JudgedElsewhere(['E37-7.3'], `the IUT served data after ${what}, but it serves data on a new NOT SELECTED connection too, so data cannot show whether it left SELECTED`);
-  throw new Failure(`after ${what} the IUT is still SELECTED: it served a data message there (${describeFrame(a.frame)}), while on a new, NOT SELECTED connection it does not (${describeAnswer(compare)})`);
+  throw new Failure(`after ${what} the IUT is still SELECTED: it served a data message (${describeFrame(a.frame)}), while on a new connection, NOT SELECTED by E37-5.3 transition 2, ${describeAnswer(compare)}`);
 }
 
 /**
@@ -116,10 +117,11 @@ export async function expectLeftSelected(ctx: ScenarioContext, what: string, nam
  */
 export async function expectNewConnectionNotSelected(ctx: ScenarioContext, name: ConnName = 'main'): Promise<void> {
   const a = await probeWithData(ctx, name);
-  ctx.recorder.measure(`on the new connection: ${describeAnswer(a)}`);
-  if (a.kind === 'rejected') return;
+  if (a.kind === 'rejected' || (a.kind === 'closed' && isHsmsSs(ctx))) {
+    ctx.recorder.measure(`on the new connection: ${describeAnswer(a)}`);
+    return;
+  }
   if (a.kind === 'closed') {
-    if (isHsmsSs(ctx)) return;
     throw new JudgedElsewhere(['E37-7.3'], 'the IUT closed the connection on a data message instead of rejecting it, so its state does not show');
   }
   if (a.kind === 'silent') throw new JudgedElsewhere(['E37-7.3'], 'the IUT neither served nor rejected a data message, so its state does not show');
@@ -127,12 +129,11 @@ export async function expectNewConnectionNotSelected(ctx: ScenarioContext, name:
   const sel = ctx.build('Select.req', name);
   c.send(sel, 'does the IUT say it is SELECTED?');
   const r = await c.expect((f) => (f.header.sType === SType.SelectRsp || f.header.sType === SType.RejectReq ? f : undefined), ctx.responseWait);
-  const answer = r.kind === 'frame' ? describeFrame(r.value) : ctx.describeNoFrame(r, 'Select.rsp');
-  ctx.recorder.measure(`Select.req then drew ${answer}`);
   if (r.kind === 'frame' && r.value.header.sType === SType.SelectRsp && r.value.header.byte3 === 1) {
     throw new Failure(`the new connection is SELECTED: the IUT served a data message (${describeFrame(a.frame)}) and answered Select.req with status 1 (Communication Already Active)`);
   }
-  throw new JudgedElsewhere(['E37-7.3'], 'the IUT served a data message on the new connection without saying it is SELECTED (no Select.rsp status 1): it serves data in NOT SELECTED');
+  const answer = r.kind === 'frame' ? describeFrame(r.value) : ctx.describeNoFrame(r, 'Select.rsp');
+  throw new JudgedElsewhere(['E37-7.3'], `the IUT served a data message on the new connection (${describeFrame(a.frame)}) without saying it is SELECTED (Select.req drew ${answer}): it serves data in NOT SELECTED`);
 }
 
 /**
@@ -142,7 +143,6 @@ export async function expectNewConnectionNotSelected(ctx: ScenarioContext, name:
 export async function expectSelected(ctx: ScenarioContext, what: string, name: ConnName = 'main'): Promise<void> {
   const a = await probeWithData(ctx, name);
   if (a.kind === 'served') return;
-  ctx.recorder.measure(`${what}: ${describeAnswer(a)}`);
   if (a.kind === 'rejected' && a.frame.header.byte3 === RejectReason.EntityNotSelected) throw new Failure(`${what} the IUT is not SELECTED: ${describeAnswer(a)}`);
   if (a.kind === 'closed') throw new Failure(`${what} the IUT closed the connection (${a.close.how}), ending the session`);
   throw new JudgedElsewhere(['E37-7.3'], `${what} the IUT did not serve a data message (${describeAnswer(a)}), so its state does not show`);

@@ -118,6 +118,11 @@ export class SessionMachine {
     return this.faults.has(f);
   }
 
+  /** T7 as this end runs it. */
+  private get t7Ms(): number {
+    return this.fault('t7-short') ? this.options.t7 / 2 : this.options.t7;
+  }
+
   get state(): ConnectionState {
     return this.stateValue;
   }
@@ -137,7 +142,7 @@ export class SessionMachine {
     this.started = true;
     const out: SessionAction[] = [];
     this.transition(out, 'NOT_SELECTED', 'TCP connection established');
-    if (!this.fault('no-t7')) out.push({ type: 'start-timer', key: 't7', ms: this.options.t7 });
+    if (!this.fault('no-t7')) out.push({ type: 'start-timer', key: 't7', ms: this.t7Ms });
     return out;
   }
 
@@ -334,6 +339,11 @@ export class SessionMachine {
       if (!this.fault('unknown-stype-ignored')) this.reject(out, h, RejectReason.STypeNotSupported);
       return;
     }
+    if (h.sType !== SType.Data && frame.text.length > 0 && this.fault('control-text-reject-reason-0')) {
+      out.push({ type: 'send', frame: withHeader(msg.rejectReq(h, RejectReason.STypeNotSupported), { byte3: 0 }) });
+      this.close(out, `${sTypeName(h.sType)} with message text (E37-9.3.3)`, true);
+      return;
+    }
     if (h.sType !== SType.Data && frame.text.length > 0 && !this.fault('control-text-accepted')) {
       // E37-9.3.3: control messages carry no text. The stream cannot be trusted (NOTES.md): close.
       out.push({ type: 'event', event: { type: 'violation', clause: 'E37-9.3.3', message: `${sTypeName(h.sType)} carries ${frame.text.length} bytes of text` } });
@@ -355,7 +365,7 @@ export class SessionMachine {
           out.push({ type: 'event', event: { type: 'violation', clause: 'E37-8.2.6', message: `Linktest.req with session id ${h.sessionId}` } });
         }
         if (this.stateValue === 'NOT_SELECTED' && this.fault('linktest-ignored-not-selected')) return;
-        if (this.stateValue === 'NOT_SELECTED' && this.fault('t7-restarted-by-linktest')) out.push({ type: 'start-timer', key: 't7', ms: this.options.t7 });
+        if (this.stateValue === 'NOT_SELECTED' && this.fault('t7-restarted-by-linktest')) out.push({ type: 'start-timer', key: 't7', ms: this.t7Ms });
         // E37-7.5.2: answered in any CONNECTED state.
         out.push({ type: 'send', frame: this.fault('linktest-rsp-session-id-0') ? withHeader(msg.linktestRsp(h), { sessionId: 0 }) : msg.linktestRsp(h) });
         return;
@@ -437,7 +447,8 @@ export class SessionMachine {
     const expected = RESPONSE_TO_REQUEST.get(h.sType);
     if (!t || t.request.sType !== expected) {
       // E37-8.2.8: a response with no open transaction must be rejected with reason 3.
-      if (!this.fault('unsolicited-rsp-ignored')) this.reject(out, h, RejectReason.TransactionNotOpen);
+      if (this.fault('reject-reason-3-byte2-zero')) out.push({ type: 'send', frame: withHeader(msg.rejectReq(h, RejectReason.TransactionNotOpen), { byte2: 0 }) });
+      else if (!this.fault('unsolicited-rsp-ignored')) this.reject(out, h, RejectReason.TransactionNotOpen);
       return;
     }
     if (h.sType === SType.LinktestRsp) {
@@ -511,7 +522,7 @@ export class SessionMachine {
     this.transition(out, 'NOT_SELECTED', cause);
     // E37-9.2.2 limits time spent in NOT SELECTED; back there, T7 runs again so a single-connection
     // entity is not held by a connection nobody selects (counted from this entry).
-    out.push({ type: 'start-timer', key: 't7', ms: this.options.t7 });
+    out.push({ type: 'start-timer', key: 't7', ms: this.t7Ms });
   }
 
   private close(out: SessionAction[], reason: string, failure: boolean): void {
