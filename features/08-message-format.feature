@@ -12,7 +12,7 @@ Feature: HSMS message format (E37 8)
     When the tester sends Linktest.req one byte at a time
     Then the IUT answers with Linktest.rsp
 
-  @E37-8.1.2 @MUST
+  @E37-8.1.2 @MUST @tester-selects
   Scenario: A data message in the same segment right behind a Select.req is served after the select
     Given a connection to the IUT that is not selected
     When the tester sends Select.req and S1F1 W in one TCP segment

@@ -168,8 +168,7 @@ export async function expectServesAgain(ctx: ScenarioContext): Promise<void> {
  * (whether it agrees to select is E37-7.2.2's business). NOTES.md on E37-9.2.4.1: once the
  * previous connection has closed, the next must be served; a passive IUT may need a moment to
  * see the close and to listen again, so a refused or reset connect and the busy answers (status 1
- * or 3) are retried for T5 plus the tolerance (no conforming active entity reconnects sooner,
- * E37-9.2.1). An active IUT may reconnect (E37-9.1.1 "may"); when it does, the tester answers its
+ * or 3) are retried (IutSession.reconnectWindowMs). An active IUT may reconnect (E37-9.1.1 "may"); when it does, the tester answers its
  * Select.req, so an IUT that closes at T6 for want of an answer (E37-7.2.1) is never blamed.
  * Whether the new connection is then closed at T7 is E37-9.2.2's business, never this one's.
  * Returns the evidence.
@@ -189,10 +188,11 @@ export async function servedOnNewConnection(ctx: ScenarioContext, name: ConnName
     c.autoAnswer.primaries = true;
     return `${after} the IUT connected again ${s(c.openedAt)} into the scenario and sent Select.req, which the tester accepted`;
   }
-  const deadline = performance.now() + ctx.ms.t5 + ctx.ms.tolerance;
+  const window = ctx.iut.reconnectWindowMs;
+  const deadline = performance.now() + window;
   for (let attempt = 1; ; attempt++) {
     const retry = async (why: string): Promise<void> => {
-      if (performance.now() >= deadline) throw new Failure(`${after} the IUT no longer serves a new connection: ${why} (${attempt} attempts over T5 + tolerance)`);
+      if (performance.now() >= deadline) throw new Failure(`${after} the IUT no longer serves a new connection: ${why} (${attempt} attempts over ${s(window)})`);
       await ctx.delay(50);
     };
     let c: TesterConnection;
@@ -276,6 +276,9 @@ export async function expectT7Close(ctx: ScenarioContext, name: ConnName = 'main
   }
   if (closed.how === 'local') throw new Inconclusive('the tester closed the connection first');
   const measured = closed.at - from;
+  if (linktestAt !== undefined && ctx.iut.config.standard === 'hsms-ss' && closed.at - linktestAt <= ctx.responseWait) {
+    throw new NotApplicable(`the IUT closed the NOT SELECTED connection ${s(closed.at - linktestAt)} after the tester's Linktest.req: HSMS-SS treats any message but Select.req there as a communication failure (NOTES.md), so whether a Linktest restarts T7 does not arise`);
+  }
   ctx.recorder.measure(`T7 measured ${s(measured)} from connect, allowed ${window}, tester timer jitter ${jitterMs.toFixed(1)} ms`);
   if (measured < t7 - tol) {
     if (ctx.iut.config.role === 'passive') ctx.recorder.add('warn', `the IUT closed the NOT SELECTED connection ${s(measured)} after connect, before T7 - tolerance: allowed by E37-6.4, but its T7 is shorter than the profile's ${s(t7)}`);
@@ -294,7 +297,7 @@ export function stallInsideMessage(ctx: ScenarioContext, bytes: number, name: Co
   const frame = ctx.build('S1F1 W', name);
   const wire = encodeFrame(frame);
   if (bytes <= 0 || bytes >= wire.length) throw new Failure(`cannot stall after ${bytes} bytes of a ${wire.length}-byte message`);
-  ctx.sendRaw(wire.subarray(0, bytes), name, `first ${bytes} of ${wire.length} bytes of S1F1 W, then nothing`);
+  ctx.conn(name).sendPartial(wire.subarray(0, bytes), `first ${bytes} of ${wire.length} bytes of S1F1 W, then nothing`);
   notesOf(ctx).stallAt = ctx.trace.elapsed();
 }
 
@@ -314,6 +317,8 @@ export async function expectT8Close(ctx: ScenarioContext, name: ConnName = 'main
   if (!closed) throw new Failure(`T8: the IUT had not closed the connection ${s(ctx.trace.elapsed() - from)} into a stalled message (T8 = ${s(t8)}, window ${window}); E37-9.2.3 makes it a communication failure`);
   if (closed.how === 'local') throw new Inconclusive('the tester closed the connection first');
   const measured = closed.at - from;
+  const other = otherTimerFits(ctx, c, closed.at);
+  if (other) throw new NotApplicable(`the IUT closed ${s(measured)} into the stalled message, but ${other}; T8 cannot be told apart from that timer here`);
   ctx.recorder.measure(`T8 measured ${s(measured)} from the last byte, allowed ${window}, tester timer jitter ${jitterMs.toFixed(1)} ms`);
   const frames = c.drain().filter((f) => f.at > from);
   if (frames.length > 0) ctx.recorder.measure(`the IUT sent ${describeFrame(frames[0]!.frame)} before closing`);
@@ -323,6 +328,24 @@ export async function expectT8Close(ctx: ScenarioContext, name: ConnName = 'main
     // The close was seen up to `jitterMs` after it happened: this close to the window, not judged.
     throw new Inconclusive(`T8: the close was seen ${s(measured)} into the stall, but the tester's own timers ran ${s(jitterMs)} late (host overloaded?); too close to the window to judge`);
   }
+}
+
+/**
+ * A close at `closedAt` that another timer of the IUT explains: the T6 (control) or T3 (data) of a
+ * request it sent while the tester was in the middle of its own message, when the tester could
+ * not answer (E37-9.3.1 makes an unanswered control transaction a communication failure). Such a
+ * close says nothing about T8. Returns what explains it, or null.
+ */
+function otherTimerFits(ctx: ScenarioContext, c: TesterConnection, closedAt: number): string | null {
+  const tol = ctx.ms.tolerance;
+  for (const r of c.requestsDuringOwnMessage) {
+    const control = r.frame.header.sType !== SType.Data;
+    const expires = r.at + (control ? ctx.ms.t6 : ctx.ms.t3);
+    if (Math.abs(closedAt - expires) <= tol) {
+      return `the close also fits the ${control ? 'T6' : 'T3'} of its ${describeFrame(r.frame)} sent ${s(r.at - c.openedAt)} after connect, which the tester could not answer in the middle of its own message`;
+    }
+  }
+  return null;
 }
 
 /** Sends S1F1 W in pieces of `pieceSize` bytes, `factor` x T8 apart (the length prefix is split too). */
@@ -344,6 +367,8 @@ export async function expectSlowMessageAnswered(ctx: ScenarioContext, name: Conn
   const c = ctx.conn(name);
   const r = await c.expect((f) => (answersProbe(primary, f) || f.header.systemBytes === primary.header.systemBytes ? f : undefined), ctx.replyWait);
   if (r.kind === 'closed') {
+    const other = otherTimerFits(ctx, c, r.close.at);
+    if (other) throw new NotApplicable(`the IUT closed the connection while the message was arriving slowly, but ${other}, which E37-9.3.1 allows`);
     ctx.recorder.add('warn', `the IUT closed the connection (${r.close.how}) at ${s(r.close.at - c.openedAt)} after connect although no gap between bytes reached T8 = ${s(ctx.ms.t8)} (E37-9.2.3 times gaps, not whole messages)`);
     return;
   }
@@ -378,7 +403,8 @@ export async function openFurtherConnection(ctx: ScenarioContext, name: ConnName
 
 /**
  * E37-9.2.4.1 with NOTES.md, by the refusal option the profile declares:
- * (a) the connection is accepted and every Select.req there draws status 1 or 3 (0 fails);
+ * (a) the connection is accepted and every Select.req there draws status 1 or 3 (0 fails); once
+ *     it has refused one, the IUT may close that NOT SELECTED connection;
  * (b) it is reset (refused at connect, or RST after the accept; an orderly close is WARN);
  * (c) it is never accepted or answered. Other behaviour fails.
  */
@@ -393,7 +419,14 @@ export async function expectRefusal(ctx: ScenarioContext, name: ConnName = 'seco
     for (let i = 1; i <= 2; i++) {
       const req = ctx.build('Select.req', name);
       ctx.send(req, name);
-      const f = await ctx.nextFrame('Select.rsp', name);
+      const r = await ctx.conn(name).next(ctx.responseWait);
+      if (r.kind === 'closed' && i > 1) {
+        // Refused once, the further connection is NOT SELECTED, which the IUT may close (E37-6.4; NOTES.md).
+        ctx.recorder.measure(`after refusing the first Select.req the IUT closed the further connection (${r.close.how})`);
+        return;
+      }
+      if (r.kind !== 'frame') throw new Failure(`option a: Select.req ${i} on the further connection: ${ctx.describeNoFrame(r, 'Select.rsp')}`);
+      const f = r.frame.frame;
       const h = f.header;
       if (h.sType !== SType.SelectRsp) throw new Failure(`option a: Select.req ${i} on the further connection drew ${describeFrame(f)}; Select.rsp status 1 or 3 expected`);
       if (h.byte3 === 0) throw new Failure(`option a: Select.req ${i} on the further connection was accepted with status 0; a single-connection IUT must answer 1 or 3`);

@@ -5,7 +5,7 @@ import { describeFrame } from '../peer/event-format';
 import type { ScenarioContext } from './scenario-context';
 import { closeIsT7, servedOnNewConnection } from './connection-checks';
 import { expectLeftSelected, expectSelected } from './state-checks';
-import { Failure, HarnessError, Inconclusive, JudgedElsewhere, NotApplicable } from './verdict';
+import { Failure, HarnessError, JudgedElsewhere, NotApplicable } from './verdict';
 
 /**
  * Checks for the message exchange procedures (E37 section 7) and the message format (section 8).
@@ -20,11 +20,6 @@ const coalesced = new WeakMap<ScenarioContext, readonly Frame[]>();
 
 function isHsmsSs(ctx: ScenarioContext): boolean {
   return ctx.iut.config.standard === 'hsms-ss';
-}
-
-/** How long to wait for a request the IUT is told to send: an operator needs longer than an adapter. */
-function commandWait(ctx: ScenarioContext): number {
-  return ctx.iut.config.control === 'manual' ? 60_000 : ctx.responseWait + ctx.ms.tolerance;
 }
 
 /** The session id the session on `name` was selected with (the IUT's own Select.req if it sent one). */
@@ -196,44 +191,12 @@ export async function rejectedUnknownSType(ctx: ScenarioContext): Promise<void> 
 
 // ---- the IUT initiates -------------------------------------------------------------------------
 
-const COMMANDS: Record<string, { readonly cmd: 'linktest' | 'deselect' | 'separate'; readonly sType: SType }> = {
-  'Linktest.req': { cmd: 'linktest', sType: SType.LinktestReq },
-  'Deselect.req': { cmd: 'deselect', sType: SType.DeselectReq },
-  'Separate.req': { cmd: 'separate', sType: SType.SeparateReq },
-};
+/** The control requests an IUT can be made to send, by name. */
+const REQUEST_STYPE: Readonly<Record<string, SType>> = { 'Linktest.req': SType.LinktestReq, 'Deselect.req': SType.DeselectReq, 'Separate.req': SType.SeparateReq };
 
-/** Makes the IUT send `kind` (Linktest.req, Deselect.req, Separate.req, or S<s>F<f> W) and waits for it; the tester does not auto-answer it. */
+/** Makes the IUT send `kind` (Linktest.req, Deselect.req, Separate.req, or S<s>F<f> W) and waits for it, held for the scenario to answer. */
 export async function makeIutSend(ctx: ScenarioContext, kind: string): Promise<void> {
-  const c = ctx.conn();
-  await syncWithIut(ctx);
-  const data = /^S(\d+)F(\d+) W$/.exec(kind);
-  if (data) {
-    c.autoAnswer.primaries = false;
-    await ctx.iut.command({ kind: 'send', stream: Number(data[1]), function: Number(data[2]), wBit: true, text: Buffer.alloc(0) }, `make the IUT send ${kind}`);
-    const r = await c.expect((f) => (f.header.sType === SType.Data && isPrimary(f.header) ? f : undefined), commandWait(ctx));
-    if (r.kind !== 'frame') throw new Failure(`told to send ${kind}, the IUT did not: ${ctx.describeNoFrame(r, kind)}`);
-    ctx.lastReceived = r.value;
-    return;
-  }
-  const entry = COMMANDS[kind];
-  if (!entry) throw new HarnessError(`the tester cannot make the IUT send '${kind}'`);
-  if (entry.sType === SType.LinktestReq) c.autoAnswer.linktest = false;
-  await ctx.iut.command({ kind: entry.cmd }, `make the IUT send ${kind}`);
-  await ctx.expectIutRequest(entry.sType, MAIN, commandWait(ctx));
-}
-
-/**
- * An active IUT learns it is SELECTED only when it has read the tester's Select.rsp: a Linktest
- * round trip guarantees that (TCP keeps order) before the IUT is told to do something that
- * needs SELECTED. A passive IUT was SELECTED when it sent its Select.rsp.
- */
-async function syncWithIut(ctx: ScenarioContext): Promise<void> {
-  if (ctx.iut.config.role === 'passive') return;
-  const c = ctx.conn();
-  const req = ctx.build('Linktest.req');
-  c.send(req, 'sync: the IUT has read everything sent before');
-  const r = await c.expect((f) => (f.header.sType === SType.LinktestRsp && f.header.systemBytes === req.header.systemBytes ? f : undefined), ctx.responseWait);
-  if (r.kind !== 'frame') throw new Inconclusive(`the IUT did not answer a synchronising Linktest.req: ${ctx.describeNoFrame(r, 'Linktest.rsp')}`);
+  await ctx.commandIut(kind);
 }
 
 /** Answers the IUT's last Linktest.req with Linktest.rsp (E37-7.5.2). */
@@ -253,11 +216,11 @@ export function rejectIutRequest(ctx: ScenarioContext): void {
 export function checkIutControlRequest(ctx: ScenarioContext, kind: string): void {
   const f = ctx.lastResponse();
   const h = f.header;
-  const entry = COMMANDS[kind];
-  if (!entry) throw new HarnessError(`no format check for '${kind}'`);
-  if (h.sType !== entry.sType) throw new Failure(`expected ${kind}, got ${describeFrame(f)}`);
+  const sType = REQUEST_STYPE[kind];
+  if (sType === undefined) throw new HarnessError(`no format check for '${kind}'`);
+  if (h.sType !== sType) throw new Failure(`expected ${kind}, got ${describeFrame(f)}`);
   ctx.checkControlFormat(f);
-  if (entry.sType === SType.LinktestReq) {
+  if (sType === SType.LinktestReq) {
     if (h.sessionId !== LINKTEST_SESSION_ID) throw new Failure(`Linktest.req session id ${hex16(h.sessionId)}; E37-8.2.6 requires 0xFFFF`);
   } else {
     const sid = selectedSessionId(ctx);
@@ -284,9 +247,9 @@ export function checkIutDataSessionId(ctx: ScenarioContext): void {
 
 /** E37-8.1.4.6: the IUT's last two requests of one kind have different system bytes. */
 export function checkDistinctSystemBytes(ctx: ScenarioContext, kind: string): void {
-  const entry = COMMANDS[kind];
-  if (!entry) throw new HarnessError(`unknown request '${kind}'`);
-  const sent = ctx.conn().received.filter((r) => r.frame.header.sType === entry.sType);
+  const sType = REQUEST_STYPE[kind];
+  if (sType === undefined) throw new HarnessError(`unknown request '${kind}'`);
+  const sent = ctx.conn().received.filter((r) => r.frame.header.sType === sType);
   const a = sent[sent.length - 2];
   const b = sent[sent.length - 1];
   if (!a || !b) throw new HarnessError(`the IUT has not sent two ${kind} messages`);
@@ -386,6 +349,8 @@ export async function expectRejectFormat(ctx: ScenarioContext, dueUnder: readonl
   if (f) ctx.lastReceived = f;
   if (!f || f.header.sType !== SType.RejectReq) {
     const what = f ? `the IUT answered ${describeFrame(f)}` : ctx.describeNoFrame(r, 'Reject.req');
+    // HSMS-SS (NOTES.md): closing on anything but Select.req in NOT SELECTED replaces the Reject.
+    if (r.kind === 'closed' && isHsmsSs(ctx)) throw new NotApplicable(`${what}, which HSMS-SS allows; no Reject.req to examine`);
     if (dueUnder.length > 0) throw new JudgedElsewhere(dueUnder, `no Reject.req for ${describeFrame(sent)} to examine: ${what}`);
     throw new NotApplicable(`the IUT did not reject ${describeFrame(sent)} (${what}), which E37 allows here; no Reject.req to examine`);
   }

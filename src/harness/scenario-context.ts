@@ -2,8 +2,8 @@ import { LINKTEST_SESSION_ID, RejectReason, SType, sTypeName } from '../protocol
 import { describeHeader, hex16, hex32, isPrimary, stream, wBit, type Frame, type Header } from '../protocol/header';
 import * as msg from '../protocol/messages';
 import { describeFrame } from '../peer/event-format';
-import type { IutSession } from './iut';
-import type { Expectation, TesterConnection } from './tester-connection';
+import type { ControlCommand, IutSession } from './iut';
+import type { Expectation, ReceivedFrame, TesterConnection } from './tester-connection';
 import { delay } from './tester-connection';
 import { Failure, HarnessError, Inconclusive, JudgedElsewhere, ScenarioRecorder } from './verdict';
 import { WireTrace } from './wire-trace';
@@ -289,6 +289,44 @@ export class ScenarioContext {
     return 'silent';
   }
 
+  /**
+   * Makes the IUT initiate `kind` (Linktest.req, Deselect.req, Separate.req or S<s>F<f> W, through
+   * the profile's control) and waits for it. The request is held from the answers on the side, so
+   * the scenario answers it (or not) itself; other traffic of the IUT is still answered. An active
+   * IUT learns it is SELECTED only when it has read the tester's Select.rsp: a Linktest round trip
+   * first guarantees that (TCP keeps order). Inconclusive when the IUT does not send it.
+   */
+  async commandIut(kind: string, name: ConnName = 'main'): Promise<ReceivedFrame> {
+    const c = this.conn(name);
+    if (this.iut.config.role !== 'passive') {
+      const req = this.build('Linktest.req', name);
+      c.send(req, 'sync: the IUT has read everything sent before');
+      const r = await c.expect((f) => (f.header.sType === SType.LinktestRsp && f.header.systemBytes === req.header.systemBytes ? f : undefined), this.responseWait);
+      if (r.kind !== 'frame') throw new JudgedElsewhere(['E37-7.5.2'], `the IUT did not answer a synchronising Linktest.req: ${this.describeNoFrame(r, 'Linktest.rsp')}`);
+    }
+    const data = /^S(\d+)F(\d+) W$/.exec(kind);
+    const controls: Record<string, { readonly cmd: 'linktest' | 'deselect' | 'separate'; readonly sType: SType }> = {
+      'Linktest.req': { cmd: 'linktest', sType: SType.LinktestReq },
+      'Deselect.req': { cmd: 'deselect', sType: SType.DeselectReq },
+      'Separate.req': { cmd: 'separate', sType: SType.SeparateReq },
+    };
+    const control = controls[kind];
+    if (!data && !control) throw new HarnessError(`the tester cannot make the IUT send '${kind}'`);
+    const match = data
+      ? (f: Frame): boolean => f.header.sType === SType.Data && isPrimary(f.header) && stream(f.header) === Number(data[1]) && f.header.byte3 === Number(data[2])
+      : (f: Frame): boolean => f.header.sType === control!.sType;
+    c.holdNext(match);
+    const command: ControlCommand = data ? { kind: 'send', stream: Number(data[1]), function: Number(data[2]), wBit: true, text: Buffer.alloc(0) } : { kind: control!.cmd };
+    await this.iut.command(command, `make the IUT send ${kind}`);
+    const r = await c.expect((f) => (match(f) ? f : undefined), this.iut.config.control === 'manual' ? 60_000 : this.responseWait + this.ms.tolerance);
+    if (r.kind !== 'frame') {
+      c.releaseHolds();
+      throw new Inconclusive(`the IUT was told to send ${kind}: ${this.describeNoFrame(r, kind)}`);
+    }
+    this.lastReceived = r.value;
+    return r.frame;
+  }
+
   /** Waits for a request the IUT initiates (after connecting, or when told to by control), within T5 + T6. */
   async expectIutRequest(sType: SType, name: ConnName = 'main', timeoutMs?: number): Promise<Frame> {
     const c = this.conn(name);
@@ -311,11 +349,19 @@ export class ScenarioContext {
     }
   }
 
-  /** NOTES.md: Select.req in SELECTED: status 1 passes, status 0 is WARN, anything else fails. */
+  /**
+   * NOTES.md: Select.req in SELECTED: status 1 passes, status 0 is WARN, anything else fails;
+   * under HSMS-SS an active IUT may reject the tester's Select.req with reason 1 instead.
+   */
   async expectReselectAnswer(name: ConnName = 'main'): Promise<void> {
     const f = await this.nextFrame('Select.rsp', name);
     const h = f.header;
     if (h.sType === SType.SelectRsp && h.byte3 === 1) return;
+    if (h.sType === SType.RejectReq && h.byte3 === RejectReason.STypeNotSupported && this.iut.config.standard === 'hsms-ss' && this.iut.config.role !== 'passive') {
+      this.checkRejectDetails(this.lastSentFrame(name).header, f);
+      this.recorder.measure('the active HSMS-SS IUT rejects the remote Select.req with reason 1 (NOTES.md: the active entity initiates Select)');
+      return;
+    }
     if (h.sType === SType.SelectRsp && h.byte3 === 0) {
       this.recorder.add('warn', 'Select.req in SELECTED answered with status 0; status 1 (Communication Already Active) expected');
       return;

@@ -1,7 +1,7 @@
 import * as net from 'node:net';
 import { LINKTEST_SESSION_ID, SType } from '../protocol/constants';
 import { FrameDecoder, type FramingError } from '../protocol/frame-decoder';
-import { encodeFrame, isPrimary, wBit, type Frame } from '../protocol/header';
+import { describeHeader, encodeFrame, isPrimary, wBit, type Frame } from '../protocol/header';
 import * as msg from '../protocol/messages';
 import type { WireTrace } from './wire-trace';
 
@@ -10,9 +10,11 @@ import type { WireTrace } from './wire-trace';
  * forbids, strict enough to decode what the IUT sends with the reference codec.
  *
  * Unrelated but legal traffic from the IUT must not fail a scenario (STYLE.md: h2spec's most
- * common false failure). Unless a scenario turns it off, the tester answers the IUT's own
- * Linktest.req and replies to its primaries with the W-bit on the side, and leaves those frames
- * out of what the scenario waits for.
+ * common false failure). The tester answers the IUT's own Linktest.req and, once SELECTED,
+ * replies to its primaries with the W-bit on the side, and leaves those frames out of what the
+ * scenario waits for; a scenario that waits for one such request of the IUT holds it
+ * (holdNext). Nothing is answered in the middle of a message the tester is still sending: such
+ * answers wait until the message is complete, and never go out after a deliberately stalled one.
  */
 
 export interface CloseInfo {
@@ -28,6 +30,8 @@ export interface ReceivedFrame {
   readonly frame: Frame;
   /** Milliseconds on the trace clock. */
   readonly at: number;
+  /** Position in the order the frames arrived on this connection, from 1. */
+  readonly seq: number;
 }
 
 export type Expectation<T> = { readonly kind: 'frame'; readonly frame: ReceivedFrame; readonly value: T } | { readonly kind: 'closed'; readonly close: CloseInfo } | { readonly kind: 'timeout' };
@@ -45,10 +49,25 @@ const MAX_KEPT_FRAMES = 10000;
 /** Largest message the tester accepts from an IUT; a larger one is a finding, not an allocation. */
 const TESTER_MAX_LENGTH = 64 * 1024 * 1024;
 
+/** Where the tester is in writing its own message: answers on the side must not land inside one. */
+type Writing = 'between-messages' | 'slowly' | 'stalled';
+
 export class TesterConnection {
   readonly name: string;
-  /** Primaries are answered only once the scenario has selected (data outside SELECTED is a finding). */
-  readonly autoAnswer: AutoAnswer = { linktest: true, primaries: false };
+  /**
+   * Primaries are answered only once the scenario has selected (data outside SELECTED is a
+   * finding). Turning `primaries` on also answers the W-bit primaries already waiting: the IUT may
+   * send one right behind its Select.rsp, before the tester has read that.
+   */
+  readonly autoAnswer: AutoAnswer;
+  private answerPrimaries = false;
+  /** Requests of the IUT a scenario waits for: the next frame each matches is queued, not answered on the side. */
+  private holds: Array<(f: Frame) => boolean> = [];
+  private writing: Writing = 'between-messages';
+  /** Answers on the side that wait for the tester's own message to be complete. */
+  private deferred: Array<{ frame: Frame; note: string }> = [];
+  private readonly deferredRequests: ReceivedFrame[] = [];
+  private seq = 0;
   /** Frames received and not yet consumed by an expectation. */
   private readonly queue: ReceivedFrame[] = [];
   /** Every frame received, consumed or not, in order. */
@@ -72,6 +91,17 @@ export class TesterConnection {
     name: string,
   ) {
     this.name = name;
+    const self = this;
+    this.autoAnswer = {
+      linktest: true,
+      get primaries(): boolean {
+        return self.answerPrimaries;
+      },
+      set primaries(on: boolean) {
+        self.answerPrimaries = on;
+        if (on) self.answerWaitingPrimaries();
+      },
+    };
     this.openedAt = trace.elapsed();
     socket.setNoDelay(true);
     trace.endpoints.set(name, {
@@ -152,9 +182,15 @@ export class TesterConnection {
     this.socket.write(bytes);
   }
 
-  /** Sends `bytes` in pieces of `pieceSize` with `gapMs` between them (T8 scenarios, split length prefixes). */
-  async sendSlowly(bytes: Buffer, pieceSize: number, gapMs: number, label: string): Promise<void> {
+  /**
+   * Sends `bytes` in pieces of `pieceSize` with `gapMs` between them (T8 scenarios, split length
+   * prefixes). Answers on the side wait until the last piece is out. Returns the trace times
+   * of the first and the last piece.
+   */
+  async sendSlowly(bytes: Buffer, pieceSize: number, gapMs: number, label: string): Promise<{ readonly from: number; readonly to: number }> {
     this.trace.event(this.name, `tester sends ${label} in ${Math.ceil(bytes.length / pieceSize)} pieces ${gapMs} ms apart`);
+    this.writing = 'slowly';
+    const from = this.trace.elapsed();
     for (let i = 0; i < bytes.length && this.isOpen; i += pieceSize) {
       if (i > 0) {
         await delay(gapMs);
@@ -165,6 +201,34 @@ export class TesterConnection {
       this.trace.bytes(this.name, 'out', piece);
       this.socket.write(piece);
     }
+    const to = this.trace.elapsed();
+    this.writing = 'between-messages';
+    for (const d of this.deferred.splice(0)) this.send(d.frame, d.note);
+    return { from, to };
+  }
+
+  /**
+   * Sends the first bytes of a message and never the rest (T8 scenarios): from now on nothing
+   * can be sent on the connection without completing that message, so answers on the side stop.
+   */
+  sendPartial(bytes: Buffer, note: string): void {
+    this.sendRaw(bytes, undefined, note);
+    this.writing = 'stalled';
+  }
+
+  /** Requests of the IUT that arrived while the tester was in the middle of its own message, so it answered late or not at all; oldest first. */
+  get requestsDuringOwnMessage(): readonly ReceivedFrame[] {
+    return this.deferredRequests;
+  }
+
+  /** The next frame `match` accepts is queued for the scenario instead of being answered on the side. */
+  holdNext(match: (f: Frame) => boolean): void {
+    this.holds.push(match);
+  }
+
+  /** Forgets holds nothing matched (the IUT did not send what the scenario waited for). */
+  releaseHolds(): void {
+    this.holds = [];
   }
 
   /**
@@ -274,12 +338,12 @@ export class TesterConnection {
         this.socket.destroy();
         break;
       }
-      const received = { frame: out.frame, at: this.trace.elapsed() };
+      const received = { frame: out.frame, at: this.trace.elapsed(), seq: ++this.seq };
       // A flooding IUT must not exhaust the harness: keep the most recent frames only.
       if (this.received.length >= MAX_KEPT_FRAMES) this.received.shift();
       this.received.push(received);
       if (this.queue.length >= MAX_KEPT_FRAMES) this.queue.shift();
-      const auto = this.autoAnswerFor(out.frame);
+      const auto = this.autoAnswerFor(received);
       this.trace.frame(this.name, 'in', out.frame, auto ?? undefined);
       if (auto) continue;
       this.queue.push(received);
@@ -288,19 +352,44 @@ export class TesterConnection {
   }
 
   /** Answers legal IUT traffic the scenario is not about; returns the trace note, or null to queue the frame. */
-  private autoAnswerFor(f: Frame): string | null {
+  private autoAnswerFor(r: ReceivedFrame): string | null {
+    const f = r.frame;
     const h = f.header;
     if (h.pType !== 0) return null;
     if (h.sType === SType.LinktestRsp && this.keepAlives.delete(h.systemBytes)) return 'answer to a keep-alive';
-    if (h.sType === SType.LinktestReq && this.autoAnswer.linktest && h.sessionId === LINKTEST_SESSION_ID) {
-      this.send(msg.linktestRsp(h), 'auto-answer');
-      return "IUT's own Linktest, answered on the side";
+    const linktest = h.sType === SType.LinktestReq && this.autoAnswer.linktest && h.sessionId === LINKTEST_SESSION_ID;
+    const primary = h.sType === SType.Data && this.answerPrimaries && isPrimary(h) && wBit(h);
+    if (!linktest && !primary) return null;
+    const hold = this.holds.findIndex((m) => m(f));
+    if (hold >= 0) {
+      this.holds.splice(hold, 1);
+      return null;
     }
-    if (h.sType === SType.Data && this.autoAnswer.primaries && isPrimary(h) && wBit(h)) {
-      this.send(msg.replyTo(h), 'auto-reply');
-      return "IUT's own primary, replied on the side";
+    this.answerAside(r, linktest ? msg.linktestRsp(h) : msg.replyTo(h), linktest ? 'auto-answer' : 'auto-reply');
+    return linktest ? "IUT's own Linktest, answered on the side" : "IUT's own primary, replied on the side";
+  }
+
+  /** Sends an answer on the side, unless the tester is in the middle of its own message. */
+  private answerAside(r: ReceivedFrame, answer: Frame, note: string): void {
+    if (this.writing === 'between-messages') {
+      this.send(answer, note);
+      return;
     }
-    return null;
+    this.deferredRequests.push(r);
+    if (this.writing === 'slowly') this.deferred.push({ frame: answer, note: `${note}, held until the tester's message was complete` });
+    else this.trace.event(this.name, `not answered: the tester is inside a stalled message (${describeHeader(r.frame.header)})`);
+  }
+
+  /** W-bit primaries of the IUT queued before primaries were answered on the side. */
+  private answerWaitingPrimaries(): void {
+    for (let i = 0; i < this.queue.length; i++) {
+      const r = this.queue[i]!;
+      const h = r.frame.header;
+      if (h.sType !== SType.Data || h.pType !== 0 || !isPrimary(h) || !wBit(h) || this.holds.some((m) => m(r.frame))) continue;
+      this.queue.splice(i--, 1);
+      this.trace.event(this.name, `the IUT's ${describeHeader(h)} came right behind the select: replied on the side`);
+      this.answerAside(r, msg.replyTo(h), 'auto-reply');
+    }
   }
 }
 

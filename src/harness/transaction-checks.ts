@@ -1,9 +1,8 @@
 import { LINKTEST_SESSION_ID, RejectReason, SType, sTypeName } from '../protocol/constants';
-import { encodeFrame, hex16, isPrimary, stream, wBit, type Frame } from '../protocol/header';
+import { encodeFrame, hex16, isPrimary, stream, type Frame } from '../protocol/header';
 import * as msg from '../protocol/messages';
 import { tryDecodeItem } from '../protocol/secs2';
 import { describeFrame } from '../peer/event-format';
-import type { ControlCommand } from './iut';
 import { servedOnNewConnection } from './connection-checks';
 import { describeAnswer, probeWithData } from './state-checks';
 import type { ScenarioContext } from './scenario-context';
@@ -34,6 +33,8 @@ interface TransactionState {
   provoked: { readonly sent: readonly Frame[]; readonly received: readonly Frame[] } | null;
   /** Outcome of a Select.req on a second connection (E37.1 single session). */
   second: string | null;
+  /** The tester answered the held request before the scenario's own step did, to keep it within the IUT's T6. */
+  answeredEarly: boolean;
 }
 
 const states = new WeakMap<ScenarioContext, TransactionState>();
@@ -41,7 +42,7 @@ const states = new WeakMap<ScenarioContext, TransactionState>();
 function state(ctx: ScenarioContext): TransactionState {
   let s = states.get(ctx);
   if (!s) {
-    s = { held: null, late: null, closedBeforeLate: null, provoked: null, second: null };
+    s = { held: null, late: null, closedBeforeLate: null, provoked: null, second: null, answeredEarly: false };
     states.set(ctx, s);
   }
   return s;
@@ -54,11 +55,6 @@ function held(ctx: ScenarioContext): HeldRequest {
 }
 
 const secs = (ms: number): string => `${(ms / 1000).toFixed(3)} s`;
-
-/** Extra wait for an operator when control is manual. */
-function commandWait(ctx: ScenarioContext): number {
-  return ctx.responseWait + (ctx.iut.config.control === 'manual' ? 60_000 : 0);
-}
 
 /** A frame header as the 10 bytes on the wire (E37-8.1.2). */
 function headerBytes(f: Frame): Buffer {
@@ -77,36 +73,10 @@ function isStream9(f: Frame): boolean {
 
 type HeldKind = 'Linktest.req' | 'S1F1 W' | 'Separate.req' | 'Deselect.req';
 
-/**
- * Makes the IUT initiate `kind` (control required) and waits for it; the tester does not answer
- * it. The scenario's connection must exist. Inconclusive when the IUT does not send it.
- */
+/** Makes the IUT initiate `kind` (control required) and holds it unanswered (ScenarioContext.commandIut). */
 export async function makeIutSend(ctx: ScenarioContext, kind: HeldKind): Promise<void> {
-  const c = ctx.conn();
-  let command: ControlCommand;
-  let match: (f: Frame) => boolean;
-  if (kind === 'Linktest.req') {
-    c.autoAnswer.linktest = false;
-    command = { kind: 'linktest' };
-    match = (f) => f.header.sType === SType.LinktestReq;
-  } else if (kind === 'Separate.req') {
-    command = { kind: 'separate' };
-    match = (f) => f.header.sType === SType.SeparateReq;
-  } else if (kind === 'Deselect.req') {
-    command = { kind: 'deselect' };
-    match = (f) => f.header.sType === SType.DeselectReq;
-  } else {
-    // An active IUT may not yet have read the tester's Select.rsp: a Linktest round trip orders it.
-    if (ctx.iut.config.role !== 'passive') await ctx.expectLinktestAnswered();
-    c.autoAnswer.primaries = false;
-    command = { kind: 'send', stream: 1, function: 1, wBit: true, text: Buffer.alloc(0) };
-    match = (f) => f.header.sType === SType.Data && stream(f.header) === 1 && f.header.byte3 === 1 && wBit(f.header);
-  }
-  await ctx.iut.command(command, `make the IUT send ${kind}`);
-  const r = await c.expect((f) => (match(f) ? f : undefined), commandWait(ctx));
-  if (r.kind !== 'frame') throw new Inconclusive(`the IUT was told to send ${kind}: ${ctx.describeNoFrame(r, kind)}`);
-  ctx.lastReceived = r.value;
-  state(ctx).held = { frame: r.value, at: r.frame.at };
+  const r = await ctx.commandIut(kind);
+  state(ctx).held = { frame: r.frame, at: r.at };
 }
 
 /** An active IUT's connection whose Select.req the tester holds unanswered. */
@@ -133,14 +103,13 @@ function answerTo(req: Frame): Frame {
   }
 }
 
-/** Answers the held request now and turns the tester's side answering back on. */
+/** Answers the held request now (unless the tester already had to, to keep it within the IUT's T6). */
 export function answerHeld(ctx: ScenarioContext): void {
+  if (state(ctx).answeredEarly && !state(ctx).held) return;
   const h = held(ctx);
   const c = ctx.conn();
   ctx.send(answerTo(h.frame), 'main', 'tester answers the held request');
   if (h.frame.header.sType === SType.SelectReq) c.autoAnswer.primaries = true;
-  c.autoAnswer.linktest = true;
-  if (h.frame.header.sType === SType.Data) c.autoAnswer.primaries = true;
   state(ctx).held = null;
 }
 
@@ -201,13 +170,32 @@ export async function expectHandledAsUsual(ctx: ScenarioContext): Promise<void> 
   const sent = ctx.lastSentFrame();
   const h = sent.header;
   const what = h.sType === SType.LinktestReq ? 'Linktest.rsp' : 'the reply';
-  const r = await ctx.conn().next(ctx.responseWait);
+  const c = ctx.conn();
   const open = state(ctx).held;
   const pending = open ? ` while its own ${sTypeName(open.frame.header.sType)} was open` : '';
+  const until = ctx.trace.elapsed() + (h.sType === SType.Data ? ctx.replyWait : ctx.responseWait);
+  let r: Awaited<ReturnType<typeof c.next>>;
+  if (open && isControl(open.frame)) {
+    // A reply may take up to T3, longer than the IUT's T6 on its own request: the tester answers
+    // that request in time (the message arrived while it was open) and waits on for the reply.
+    const inTime = open.at + ctx.ms.t6 - ctx.ms.tolerance;
+    r = await c.next(Math.max(0, Math.min(inTime, until) - ctx.trace.elapsed()));
+    if (r.kind === 'timeout' && ctx.trace.elapsed() < until) {
+      answerHeld(ctx);
+      state(ctx).answeredEarly = true;
+      ctx.recorder.measure(`the tester answered the IUT's open ${sTypeName(open.frame.header.sType)} ${secs(ctx.trace.elapsed() - open.at)} after it, within its T6, while waiting for ${what}`);
+      r = await c.next(until - ctx.trace.elapsed());
+    }
+  } else {
+    r = await c.next(until - ctx.trace.elapsed());
+  }
+  if (r.kind === 'timeout' && h.sType === SType.LinktestReq && open?.frame.header.sType === SType.SelectReq && ctx.iut.config.standard === 'hsms-ss') {
+    throw new NotApplicable(`no Linktest.rsp${pending}: the IUT is NOT SELECTED, and HSMS-SS uses Linktest only in SELECTED (NOTES.md), so it need not answer`);
+  }
   if (r.kind === 'timeout' && h.sType === SType.LinktestReq && open?.frame.header.sType === SType.SelectReq) {
     // With its Select.req open the IUT is NOT SELECTED: an IUT that never answers Linktest there
     // breaks E37-7.5, which is judged on its own; the open transaction may not be the cause.
-    throw new Inconclusive(`no Linktest.rsp${pending}; the IUT is NOT SELECTED, and whether it answers Linktest there at all is judged under E37-7.5`);
+    throw new JudgedElsewhere(['E37-7.5'], `no Linktest.rsp${pending}; the IUT is NOT SELECTED, and whether it answers Linktest there at all is not this clause's business`);
   }
   if (r.kind !== 'frame') throw new Failure(`${ctx.describeNoFrame(r, what)}${pending} (E37-9.3.2)`);
   const f = r.frame.frame;
@@ -291,7 +279,7 @@ export async function expectNewSession(ctx: ScenarioContext): Promise<void> {
 /** E37-9.4.1: the next message is the reply to the tester's last primary and matches it. */
 export async function expectMatchingReply(ctx: ScenarioContext): Promise<void> {
   const primary = ctx.lastSentFrame();
-  const f = await ctx.nextFrame(`the reply to ${describeFrame(primary)}`);
+  const f = await ctx.nextFrame(`the reply to ${describeFrame(primary)}`, 'main', ctx.replyWait);
   if (f.header.sType === SType.RejectReq) throw new Failure(`the IUT rejected the primary instead of replying: ${describeFrame(f)}`);
   if (f.header.sType !== SType.Data) throw new Failure(`expected the reply to ${describeFrame(primary)}, got ${describeFrame(f)}`);
   ctx.checkReplyMatching(primary.header, f.header);
@@ -309,8 +297,8 @@ export function sendPrimaryWithSessionId(ctx: ScenarioContext, id: number): void
  */
 export async function expectReplyOrUnknownDevice(ctx: ScenarioContext): Promise<void> {
   const primary = ctx.lastSentFrame();
-  const r = await ctx.conn().next(ctx.responseWait);
-  if (r.kind === 'timeout') throw new Inconclusive(`the IUT neither replied to ${describeFrame(primary)} nor sent S9F1; nothing to match`);
+  const r = await ctx.conn().next(ctx.replyWait);
+  if (r.kind === 'timeout') throw new JudgedElsewhere(['E37-7.3'], `the IUT neither replied to ${describeFrame(primary)} nor sent S9F1, so there is no reply to match`);
   if (r.kind === 'closed') throw new Failure(`the IUT closed the connection on a well-formed data message with session id ${hex16(primary.header.sessionId)}`);
   const f = r.frame.frame;
   ctx.lastReceived = f;
@@ -329,7 +317,7 @@ export async function expectReplyOrUnknownDevice(ctx: ScenarioContext): Promise<
 /** NOTES.md / catalogue: a primary without the W-bit gets no reply (WARN otherwise). */
 export async function expectNoReplyWithoutWBit(ctx: ScenarioContext): Promise<void> {
   const primary = ctx.lastSentFrame();
-  const r = await ctx.conn().expect((f) => (f.header.sType === SType.Data && !isPrimary(f.header) && f.header.systemBytes === primary.header.systemBytes ? f : undefined), ctx.responseWait);
+  const r = await ctx.conn().expect((f) => (f.header.sType === SType.Data && !isPrimary(f.header) && f.header.systemBytes === primary.header.systemBytes ? f : undefined), ctx.replyWait);
   if (r.kind === 'frame') ctx.recorder.add('warn', `the IUT replied to ${describeFrame(primary)} although its W-bit is 0: ${describeFrame(r.value)}`);
 }
 
@@ -558,13 +546,18 @@ export function expectNoSecondSession(ctx: ScenarioContext): void {
 /**
  * E37.1-not-selected-failure: in NOT SELECTED a message other than Select.req may be treated as a
  * communication failure (close), or answered as E37 prescribes (Linktest.rsp, a Reject.req for
- * data: its reason is judged under E37-7.7.2). A reply to data fails; silence is WARN.
+ * data: its reason is judged under E37-7.7.2). A Linktest.req need not be answered (HSMS-SS uses
+ * Linktest only in SELECTED); a reply to data fails; silence to data is WARN.
  */
 export async function expectNotSelectedHandling(ctx: ScenarioContext): Promise<void> {
   const sent = ctx.lastSentFrame();
   const r = await ctx.conn().next(ctx.responseWait);
   if (r.kind === 'closed') {
     ctx.recorder.measure(`the IUT closed the connection (${r.close.how}) after ${describeFrame(sent)} in NOT SELECTED`);
+    return;
+  }
+  if (r.kind === 'timeout' && sent.header.sType === SType.LinktestReq) {
+    ctx.recorder.measure('the IUT did not answer Linktest.req in NOT SELECTED, where HSMS-SS does not use Linktest');
     return;
   }
   if (r.kind === 'timeout') {

@@ -1,28 +1,44 @@
-import { embeddedConfig } from '../../src/harness/iut-config';
+import { embeddedConfig, type LegalBehaviour } from '../../src/harness/iut-config';
 import { runSuite, type ScenarioResult } from '../../src/harness/suite-runner';
-import type { Standard } from '../../src/peer/parameters';
+import type { RefusalOption, Standard } from '../../src/peer/parameters';
 
 /**
- * Runs the whole suite against the embedded reference peer with deliberate faults, and returns
- * the verdict per scenario. Used by the teeth test; runnable by hand while writing features:
- *   node dist/test/support/suite-with-fault.js [fault,fault|-] [passive|active] [e37|hsms-ss] [tag-expression] [--json]
+ * Runs the whole suite against the embedded reference peer with deliberate faults or legal
+ * variants, and returns the verdict per scenario. Used by the teeth and no-false-fail tests;
+ * runnable by hand while writing features:
+ *   node dist/test/support/suite-with-fault.js [fault,fault|-] [passive|active] [e37|hsms-ss] [tag-expression]
+ *        [--variants v,v] [--refusal a|b|c] [--json]
  */
-export async function suiteWithFaults(faults: readonly string[], role: 'passive' | 'active', standard: Standard = 'e37', tags?: string): Promise<ScenarioResult[]> {
-  const { results } = await runSuite({ iut: embeddedConfig(role, standard, faults), seed: 1, fuzzRuns: 10, ...(tags ? { tags } : {}) });
+export async function suiteWithFaults(faults: readonly string[], role: 'passive' | 'active', standard: Standard = 'e37', tags?: string, legal: LegalBehaviour = {}): Promise<ScenarioResult[]> {
+  const { results } = await runSuite({ iut: embeddedConfig(role, standard, faults, legal), seed: 1, fuzzRuns: 10, ...(tags ? { tags } : {}) });
   return results;
 }
 
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const value = args[i + 1];
+  args.splice(i, 2);
+  return value;
+}
+
 if (require.main === module) {
-  const [faultArg = '-', role = 'passive', standard = 'e37', tags, format] = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const json = args.includes('--json');
+  if (json) args.splice(args.indexOf('--json'), 1);
+  const variants = option(args, '--variants');
+  const refusal = option(args, '--refusal') as RefusalOption | undefined;
+  const [faultArg = '-', role = 'passive', standard = 'e37', tags] = args;
   const faults = faultArg === '-' ? [] : faultArg.split(',');
-  suiteWithFaults(faults, role as 'passive' | 'active', standard as Standard, tags || undefined).then(
+  const legal: LegalBehaviour = { ...(variants ? { variants: variants.split(',') } : {}), ...(refusal ? { refusal } : {}) };
+  suiteWithFaults(faults, role as 'passive' | 'active', standard as Standard, tags || undefined, legal).then(
     (results) => {
-      if (format === '--json') {
+      if (json) {
         process.stdout.write(JSON.stringify(results.map((r) => ({ clauses: r.clauses, verdict: r.verdict, name: r.name, reason: r.reason }))));
         return;
       }
       for (const r of results) {
-        if (r.verdict === 'not-applicable') continue;
+        if (r.verdict === 'not-applicable' && !r.judgedUnder?.length) continue;
         process.stdout.write(`${r.verdict.padEnd(14)} ${r.clauses.join(' ').padEnd(16)} ${r.name}${r.verdict === 'pass' ? '' : `\n               ${r.reason.split('\n')[0]}`}\n`);
       }
     },
