@@ -14,8 +14,8 @@ import { JUDGED_THROUGH } from '../src/harness/requirements';
  * everything applicable passes, in both roles.
  *
  * Each run is a separate process (the suite holds one IUT per process); three run at a time:
- * the runs mostly wait on the peer's timers. TEETH_TAGS narrows every run with a cucumber tag
- * expression while a feature is being written (e.g. TEETH_TAGS="not @fuzz").
+ * the runs mostly wait on the peer's timers. SUITE_TAGS narrows every run with a cucumber tag
+ * expression while a feature is being written (e.g. SUITE_TAGS="not @fuzz").
  */
 
 interface ScenarioVerdict {
@@ -27,7 +27,7 @@ interface ScenarioVerdict {
 
 const root = path.resolve(__dirname, '../..');
 const runner = path.join(root, 'dist', 'test', 'support', 'suite-with-fault.js');
-const tags = process.env.TEETH_TAGS ?? '';
+const tags = process.env.SUITE_TAGS ?? '';
 
 function runSuite(faults: readonly string[], role: 'passive' | 'active'): Promise<ScenarioVerdict[]> {
   return new Promise((resolve, reject) => {

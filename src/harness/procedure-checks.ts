@@ -283,7 +283,11 @@ export async function expectSelectThenReply(ctx: ScenarioContext): Promise<void>
     const f = r.frame.frame;
     ctx.lastReceived = f;
     const h = f.header;
-    if (h.sType === SType.SelectRsp && !selectRsp) selectRsp = f;
+    if (h.sType === SType.SelectRsp && !selectRsp) {
+      selectRsp = f;
+      // SELECTED now: the IUT's own primaries may follow at once and are answered on the side.
+      if (h.byte3 === 0) c.autoAnswer.primaries = true;
+    }
     // A data answer with the primary's system bytes is its reply even with a wrong function (E37-9.4.1 judges that).
     else if (h.sType === SType.RejectReq || (h.sType === SType.Data && (!isPrimary(h) || h.systemBytes === primary.header.systemBytes))) answer = f;
     else throw new Failure(`expected Select.rsp and the reply to the data message, got ${describeFrame(f)}`);

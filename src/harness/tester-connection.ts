@@ -67,6 +67,8 @@ export class TesterConnection {
   /** Answers on the side that wait for the tester's own message to be complete. */
   private deferred: Array<{ frame: Frame; note: string }> = [];
   private readonly deferredRequests: ReceivedFrame[] = [];
+  /** System bytes of the answers sent on the side, so that a Reject of one is recognised as side traffic. */
+  private readonly sideAnswers = new Set<number>();
   private seq = 0;
   /** Frames received and not yet consumed by an expectation. */
   private readonly queue: ReceivedFrame[] = [];
@@ -357,6 +359,9 @@ export class TesterConnection {
     const h = f.header;
     if (h.pType !== 0) return null;
     if (h.sType === SType.LinktestRsp && this.keepAlives.delete(h.systemBytes)) return 'answer to a keep-alive';
+    // An answer on the side can arrive after the IUT's state moved on (a reply once the session
+    // ended draws Reject reason 4, a Linktest.rsp after its T6 reason 3): side traffic too.
+    if (h.sType === SType.RejectReq && this.sideAnswers.delete(h.systemBytes)) return "the IUT rejected an answer the tester sent on the side (the IUT's state had moved on)";
     const linktest = h.sType === SType.LinktestReq && this.autoAnswer.linktest && h.sessionId === LINKTEST_SESSION_ID;
     const primary = h.sType === SType.Data && this.answerPrimaries && isPrimary(h) && wBit(h);
     if (!linktest && !primary) return null;
@@ -371,6 +376,8 @@ export class TesterConnection {
 
   /** Sends an answer on the side, unless the tester is in the middle of its own message. */
   private answerAside(r: ReceivedFrame, answer: Frame, note: string): void {
+    this.sideAnswers.add(answer.header.systemBytes);
+    if (this.sideAnswers.size > MAX_KEPT_FRAMES) this.sideAnswers.delete(this.sideAnswers.values().next().value!);
     if (this.writing === 'between-messages') {
       this.send(answer, note);
       return;
