@@ -38,14 +38,15 @@ interface LegalPeer {
 }
 
 const GROUPS: readonly LegalPeer[] = [
-  { role: 'passive', standard: 'e37', variants: ['late-replies', 'late-control-responses', 'unsolicited-primaries', 'periodic-linktest', 'split-writes'] },
-  { role: 'passive', standard: 'e37', variants: ['nagle-writes', 'alternative-reject-reason', 't7-not-restarted', 'close-after-separate', 'refusal-a-status-3'] },
-  { role: 'passive', standard: 'e37', variants: ['relisten-after-close', 'periodic-linktest'], refusal: 'b' },
+  { role: 'passive', standard: 'e37', variants: ['late-control-responses', 'unsolicited-primaries', 'split-writes', 'alternative-reject-reason'] },
+  { role: 'passive', standard: 'e37', variants: ['late-replies', 'periodic-linktest', 'nagle-writes', 't7-not-restarted', 'close-after-separate', 'refusal-a-status-3'] },
+  { role: 'passive', standard: 'e37', variants: ['relisten-after-close'], refusal: 'b' },
   { role: 'passive', standard: 'e37', variants: ['unsolicited-primaries'], refusal: 'c' },
-  { role: 'active', standard: 'e37', variants: ['late-replies', 'late-control-responses', 'unsolicited-primaries', 'periodic-linktest', 'nagle-writes', 'alternative-reject-reason', 't7-not-restarted', 'close-after-separate'] },
-  { role: 'passive', standard: 'hsms-ss', variants: ['ss-session-id-ffff', 'ss-close-on-separate-not-selected', 'ss-close-not-selected', 'refusal-a-status-3', 'late-replies', 'unsolicited-primaries', 'periodic-linktest'] },
-  { role: 'passive', standard: 'hsms-ss', variants: ['ss-deselect-answered', 'ss-linktest-ignored-not-selected', 'split-writes', 'late-control-responses'] },
-  { role: 'active', standard: 'hsms-ss', variants: ['ss-active-rejects-select', 'ss-session-id-ffff', 'ss-linktest-ignored-not-selected', 'ss-close-on-separate-not-selected', 'periodic-linktest', 'unsolicited-primaries', 'split-writes'] },
+  { role: 'active', standard: 'e37', variants: ['late-control-responses', 'periodic-linktest', 'nagle-writes', 't7-not-restarted', 'close-after-separate'] },
+  { role: 'active', standard: 'e37', variants: ['late-replies', 'unsolicited-primaries', 'split-writes', 'alternative-reject-reason'] },
+  { role: 'passive', standard: 'hsms-ss', variants: ['ss-session-id-ffff', 'ss-close-on-separate-not-selected', 'ss-close-not-selected', 'refusal-a-status-3', 'unsolicited-primaries'] },
+  { role: 'passive', standard: 'hsms-ss', variants: ['ss-deselect-answered', 'ss-linktest-ignored-not-selected', 'late-replies', 'split-writes', 'periodic-linktest'] },
+  { role: 'active', standard: 'hsms-ss', variants: ['ss-active-rejects-select', 'ss-session-id-ffff', 'ss-linktest-ignored-not-selected', 'ss-close-on-separate-not-selected', 'periodic-linktest', 'unsolicited-primaries', 'late-control-responses'] },
   { role: 'passive', standard: 'e37', variants: [], slowStart: 2, tags: '@E37-5.3 or @E37-7.5.1 or @E37-7.6.1' },
 ];
 

@@ -22,6 +22,8 @@ interface ConnectionNotes {
   closedAt?: number;
   slowPrimary?: Frame;
   second?: SecondOutcome;
+  /** When the tester's select completed (selectNow). */
+  selectedAt?: number;
 }
 
 type SecondOutcome = { readonly kind: 'accepted' } | { readonly kind: 'refused'; readonly code: string } | { readonly kind: 'no-answer'; readonly waitedMs: number };
@@ -77,6 +79,7 @@ export async function selectNow(ctx: ScenarioContext, name: ConnName = 'main'): 
   if (r.kind !== 'frame') throw new JudgedElsewhere(['E37-7.2.2'], `the select procedure did not complete: ${ctx.describeNoFrame(r, 'Select.rsp')}`);
   if (r.value.header.sType !== SType.SelectRsp || r.value.header.byte3 !== 0) throw new JudgedElsewhere(['E37-7.2.2'], `the select procedure did not complete: ${describeFrame(r.value)}`);
   ctx.conn(name).autoAnswer.primaries = true;
+  notesOf(ctx).selectedAt = r.frame.at;
 }
 
 /** E37-5.3: the IUT behaves as SELECTED after the select (a data message is served; reply details are E37-9.4.1's business). */
@@ -115,8 +118,15 @@ export function stayOpenFor(ctx: ScenarioContext, factor: number, timer: number,
   return expectOpenWithTraffic(ctx, ctx.trace.elapsed() + factor * ctx.timerMs(timer), name);
 }
 
+/**
+ * Stays open until `factor` x T`timer` after the connect and, after a select, also T7 plus twice
+ * the tolerance after it: a T7 that kept running from the select would otherwise close right at
+ * the end of the wait, where it cannot be told from a T7 that stopped.
+ */
 export function stayOpenAfterConnect(ctx: ScenarioContext, factor: number, timer: number, name: ConnName = 'main'): Promise<void> {
-  return expectOpenWithTraffic(ctx, ctx.conn(name).openedAt + factor * ctx.timerMs(timer), name);
+  const selectedAt = notesOf(ctx).selectedAt;
+  const afterSelect = selectedAt === undefined ? 0 : selectedAt + ctx.ms.t7 + 2 * ctx.ms.tolerance;
+  return expectOpenWithTraffic(ctx, Math.max(ctx.conn(name).openedAt + factor * ctx.timerMs(timer), afterSelect), name);
 }
 
 /**
@@ -239,10 +249,20 @@ export async function closeIsT7(ctx: ScenarioContext, closedAt: number, name: Co
 }
 
 
-/** Sends a Linktest.req `factor` x T7 after the connect (its answer is E37-7.5's business). */
+/**
+ * Sends a Linktest.req about `factor` x T7 after the connect (its answer is E37-7.5's business).
+ * The time is chosen so that T7 from connect, T7 from the Linktest (restarted) and T8 of idle time
+ * after the Linktest (a timer that must not run there) fall apart by more than the tolerance; when
+ * the profile's timers allow no such time, the verdict says which of them a close cannot tell apart.
+ */
 export async function linktestAfterConnect(ctx: ScenarioContext, factor: number, name: ConnName = 'main'): Promise<void> {
   const c = ctx.conn(name);
-  await ctx.delay(c.openedAt + factor * ctx.ms.t7 - ctx.trace.elapsed());
+  const { t7, t8, tolerance } = ctx.ms;
+  const apart = (at: number): boolean => Math.abs(at + t8 - t7) > 2 * tolerance && at > tolerance;
+  const candidates = [factor * t7, t7 - t8 - 2 * tolerance - 10, t7 - t8 + 2 * tolerance + 10].filter((at) => at < t7 - 2 * tolerance);
+  const at = candidates.find(apart) ?? factor * t7;
+  if (!apart(at)) ctx.recorder.measure(`with T7 = ${s(t7)}, T8 = ${s(t8)} and tolerance ${s(tolerance)} no Linktest time separates T7 from connect and T8 of idle time after the Linktest: a close at ${s(at + t8)} would fit both`);
+  await ctx.delay(c.openedAt + at - ctx.trace.elapsed());
   const req = ctx.build('Linktest.req', name);
   ctx.send(req, name, 'does it restart T7?');
   notesOf(ctx).linktestAt = ctx.trace.elapsed();
@@ -253,8 +273,9 @@ export async function linktestAfterConnect(ctx: ScenarioContext, factor: number,
  * SELECTED within T7 +/- tolerance. Never closing fails a single-connection IUT and is WARN for
  * one that accepts several. A close clearly after T7 but matching T7 counted from the Linktest
  * is WARN (T7 restarted). A close before the window is WARN: E37-6.4 allows closing in NOT
- * SELECTED, but the IUT's T7 is then shorter than the profile declares; for an active IUT whose
- * Select the tester refused it is simply its choice.
+ * SELECTED, but the IUT's T7 is then shorter than the profile declares. An active IUT whose
+ * Select the tester refused may close by choice, and an HSMS-SS IUT on a Linktest.req (NOTES.md):
+ * neither shows T7, so neither passes nor fails it.
  */
 export async function expectT7Close(ctx: ScenarioContext, name: ConnName = 'main'): Promise<void> {
   const c = ctx.conn(name);
@@ -276,12 +297,17 @@ export async function expectT7Close(ctx: ScenarioContext, name: ConnName = 'main
   }
   if (closed.how === 'local') throw new Inconclusive('the tester closed the connection first');
   const measured = closed.at - from;
-  if (linktestAt !== undefined && ctx.iut.config.standard === 'hsms-ss' && closed.at - linktestAt <= ctx.responseWait) {
-    throw new NotApplicable(`the IUT closed the NOT SELECTED connection ${s(closed.at - linktestAt)} after the tester's Linktest.req: HSMS-SS treats any message but Select.req there as a communication failure (NOTES.md), so whether a Linktest restarts T7 does not arise`);
-  }
   ctx.recorder.measure(`T7 measured ${s(measured)} from connect, allowed ${window}, tester timer jitter ${jitterMs.toFixed(1)} ms`);
   if (measured < t7 - tol) {
-    if (ctx.iut.config.role === 'passive') ctx.recorder.add('warn', `the IUT closed the NOT SELECTED connection ${s(measured)} after connect, before T7 - tolerance: allowed by E37-6.4, but its T7 is shorter than the profile's ${s(t7)}`);
+    if (linktestAt !== undefined && ctx.iut.config.standard === 'hsms-ss' && closed.at - linktestAt <= ctx.responseWait) {
+      throw new NotApplicable(`the IUT closed the NOT SELECTED connection ${s(closed.at - linktestAt)} after the tester's Linktest.req, ${s(measured)} after connect: HSMS-SS treats any message but Select.req there as a communication failure (NOTES.md), so whether a Linktest restarts T7 does not arise`);
+    }
+    if (ctx.iut.config.role !== 'passive') {
+      // Its Select.req refused, an active IUT may close and try again later (E37-6.4): that close
+      // cannot be told from a short T7, and an IUT with no T7 at all must not pass on it.
+      throw new NotApplicable(`the active IUT closed the NOT SELECTED connection ${s(measured)} after connect, before T7 - tolerance, after the tester refused its Select.req: closing then is its choice (E37-6.4), so its T7 cannot be observed`);
+    }
+    ctx.recorder.add('warn', `the IUT closed the NOT SELECTED connection ${s(measured)} after connect, before T7 - tolerance: allowed by E37-6.4, but its T7 is shorter than the profile's ${s(t7)}`);
     return;
   }
   if (measured > t7 + tol && linktestAt !== undefined) {

@@ -41,10 +41,13 @@ export interface HsmsConnectionOptions extends SessionMachineOptions {
 /** How long a closing connection may take to flush its last writes before it is destroyed. */
 const LINGER_MS = 2000;
 
-/** Variant 'late-replies': reply delays, as fractions of T3, taken in turn. */
-const LATE_REPLY = [0.8, 0.2, 0.5] as const;
+/**
+ * Variant 'late-replies': reply delays, as fractions of T3, taken in turn. The longest legal
+ * delay comes every few replies; the others keep a suite run short.
+ */
+const LATE_REPLY = [0.8, 0.05, 0.3, 0] as const;
 /** Variant 'late-control-responses': response delays, as fractions of T6, taken in turn. */
-const LATE_CONTROL = [0.8, 0.3] as const;
+const LATE_CONTROL = [0.8, 0, 0.3, 0] as const;
 /** Variant 'unsolicited-primaries': how often an alarm or event report is sent while SELECTED. */
 const UNSOLICITED_MS = 150;
 /** Variant 'periodic-linktest': how often Linktest.req is sent. */
@@ -74,7 +77,8 @@ export class HsmsConnection {
   /** Headers of the primaries this end sent with the W-bit, for S9F9 on a T3 expiry ('unsolicited-primaries'). */
   private readonly ownPrimaries = new Map<number, Header>();
   private periodicLinktestOpen = false;
-  private turn = 0;
+  /** Turns of the variants' cycles: reply delays, response delays, unsolicited messages. */
+  private readonly turns = { reply: 0, control: 0, unsolicited: 0 };
   /** Resolves once the connection is NOT CONNECTED and the socket is gone. */
   readonly closed: Promise<void>;
 
@@ -230,7 +234,7 @@ export class HsmsConnection {
         return;
       }
       // E37-9.4.1.1: the reply may come at any time within the sender's T3.
-      this.later(LATE_REPLY[this.turn++ % LATE_REPLY.length]! * this.options.t3, () => this.reply(h, answer.text, functionZero));
+      this.later(LATE_REPLY[this.turns.reply++ % LATE_REPLY.length]! * this.options.t3, () => this.reply(h, answer.text, functionZero));
     }
   }
 
@@ -243,7 +247,7 @@ export class HsmsConnection {
     if (this.variant('late-control-responses') && CONTROL_RESPONSES.has(frame.header.sType) && frame.header.pType === 0) {
       // E37-9.3.1: a response is in time anywhere within the initiator's T6.
       this.lateFrames.push(frame);
-      this.later(LATE_CONTROL[this.turn++ % LATE_CONTROL.length]! * this.options.t6, () => {
+      this.later(LATE_CONTROL[this.turns.control++ % LATE_CONTROL.length]! * this.options.t6, () => {
         const i = this.lateFrames.indexOf(frame);
         if (i >= 0) this.write(this.lateFrames.splice(i, 1)[0]!);
       });
@@ -294,8 +298,9 @@ export class HsmsConnection {
    */
   private sendUnsolicited(): void {
     if (this.state !== 'SELECTED' || this.lateFrames.length > 0) return;
-    if (this.turn++ % 2 === 0) this.sendSecs(5, 1, true, encodeItem(L(B(0x80), U4(1), B())));
-    else this.sendSecs(6, 11, true, encodeItem(L(U4(this.turn), U4(1), L())));
+    const turn = this.turns.unsolicited++;
+    if (turn % 2 === 0) this.sendSecs(5, 1, true, encodeItem(L(B(0x80), U4(1), B())));
+    else this.sendSecs(6, 11, true, encodeItem(L(U4(turn), U4(1), L())));
   }
 
   /**
