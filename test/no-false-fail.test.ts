@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import * as path from 'node:path';
 import { VARIANTS, type Variant } from '../src/peer/variants';
 import type { RefusalOption, Standard } from '../src/peer/parameters';
 import { freePort } from './support/raw-socket';
+import { describeVerdict, pool, suiteProcess, SUITE_TAGS, type ScenarioVerdict } from './support/suite-processes';
 
 /**
  * No false fail: the reference peer certified under every legal variant (src/peer/variants.ts),
@@ -14,17 +13,9 @@ import { freePort } from './support/raw-socket';
  * suite can fail; this one proves it does not fail what is legal.
  *
  * Compatible variants share one legal peer, so each suite run exercises several; a failing group
- * names its variants. Runs are separate processes (the suite holds one IUT per process), four at
- * a time: they mostly wait on the peer's timers. SUITE_TAGS narrows every run with a cucumber
- * tag expression while a feature is being written (e.g. SUITE_TAGS="not @fuzz").
+ * names its variants. Runs are separate processes, four at a time (support/suite-processes.ts;
+ * SUITE_TAGS narrows every run).
  */
-
-interface ScenarioVerdict {
-  readonly clauses: readonly string[];
-  readonly verdict: string;
-  readonly name: string;
-  readonly reason: string;
-}
 
 interface LegalPeer {
   readonly role: 'passive' | 'active';
@@ -50,44 +41,18 @@ const GROUPS: readonly LegalPeer[] = [
   { role: 'passive', standard: 'e37', variants: [], slowStart: 2, tags: '@E37-5.3 or @E37-7.5.1 or @E37-7.6.1' },
 ];
 
-const root = path.resolve(__dirname, '../..');
-const runner = path.join(root, 'dist', 'test', 'support', 'suite-with-fault.js');
-const suiteTags = process.env.SUITE_TAGS ?? '';
-
 function describeGroup(g: LegalPeer): string {
   const what = [...g.variants, ...(g.refusal ? [`refusal ${g.refusal}`] : []), ...(g.slowStart ? [`launched, listening ${g.slowStart} s after launch`] : [])];
   return `${g.role} ${g.standard} peer with ${what.join(', ') || 'its defaults'}`;
 }
 
 async function runGroup(g: LegalPeer): Promise<ScenarioVerdict[]> {
-  const tags = [g.tags, suiteTags].filter((t): t is string => !!t).map((t) => `(${t})`).join(' and ');
-  const args = [runner, '-', g.role, g.standard, tags, '--json'];
+  const tags = [g.tags, SUITE_TAGS].filter((t): t is string => !!t).map((t) => `(${t})`).join(' and ');
+  const args = ['-', g.role, g.standard, tags];
   if (g.variants.length > 0) args.push('--variants', g.variants.join(','));
   if (g.refusal) args.push('--refusal', g.refusal);
   if (g.slowStart) args.push('--slow-start', String(g.slowStart), '--port', String(await freePort()));
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { cwd: root, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 }, (err, stdout, stderr) => {
-      if (err) {
-        reject(new Error(`suite run for the ${describeGroup(g)} failed: ${err.message}\n${stderr}`));
-        return;
-      }
-      resolve(JSON.parse(stdout) as ScenarioVerdict[]);
-    });
-  });
-}
-
-async function pool<T, R>(items: readonly T[], width: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await work(items[i]!);
-      }
-    }),
-  );
-  return out;
+  return suiteProcess(args, `the ${describeGroup(g)}`, 300_000);
 }
 
 let all: Promise<ScenarioVerdict[][]> | null = null;
@@ -106,9 +71,9 @@ test('every legal variant of the reference peer is exercised by some group', () 
 });
 
 GROUPS.forEach((g, i) => {
-  test(`the ${describeGroup(g)} passes every applicable scenario`, { timeout: 900_000 }, async () => {
+  test(`the ${describeGroup(g)} passes every applicable scenario`, { timeout: 1_800_000 }, async () => {
     const verdicts = (await results())[i]!;
-    const bad = verdicts.filter((v) => v.verdict !== 'pass' && v.verdict !== 'not-applicable').map((v) => `${v.verdict} on ${v.clauses.join(' ')} "${v.name}": ${v.reason}`);
+    const bad = verdicts.filter((v) => v.verdict !== 'pass' && v.verdict !== 'not-applicable').map(describeVerdict);
     assert.deepEqual(bad, [], `false verdicts against the ${describeGroup(g)}`);
     assert.ok(verdicts.some((v) => v.verdict === 'pass'), 'no scenario ran');
   });

@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import * as path from 'node:path';
 import { FAULTS, type Fault } from '../src/peer/faults';
 import { JUDGED_THROUGH } from '../src/harness/requirements';
+import { describeVerdict, pool, suiteProcess, SUITE_TAGS, type ScenarioVerdict } from './support/suite-processes';
 
 /**
  * The suite has teeth, and aims them: against the embedded reference peer with one deliberate
@@ -13,32 +12,12 @@ import { JUDGED_THROUGH } from '../src/harness/requirements';
  * from judging its own clause defers to the clause that judges it). Against the correct peer
  * everything applicable passes, in both roles.
  *
- * Each run is a separate process (the suite holds one IUT per process); three run at a time:
- * the runs mostly wait on the peer's timers. SUITE_TAGS narrows every run with a cucumber tag
- * expression while a feature is being written (e.g. SUITE_TAGS="not @fuzz").
+ * Each run is a separate process, three at a time (support/suite-processes.ts; SUITE_TAGS
+ * narrows every run).
  */
 
-interface ScenarioVerdict {
-  readonly clauses: readonly string[];
-  readonly verdict: string;
-  readonly name: string;
-  readonly reason: string;
-}
-
-const root = path.resolve(__dirname, '../..');
-const runner = path.join(root, 'dist', 'test', 'support', 'suite-with-fault.js');
-const tags = process.env.SUITE_TAGS ?? '';
-
 function runSuite(faults: readonly string[], role: 'passive' | 'active'): Promise<ScenarioVerdict[]> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [runner, faults.length ? faults.join(',') : '-', role, 'e37', tags, '--json'], { cwd: root, maxBuffer: 64 * 1024 * 1024, timeout: 240_000 }, (err, stdout, stderr) => {
-      if (err) {
-        reject(new Error(`suite run for ${faults.join(',') || 'no fault'} (${role}) failed: ${err.message}\n${stderr}`));
-        return;
-      }
-      resolve(JSON.parse(stdout) as ScenarioVerdict[]);
-    });
-  });
+  return suiteProcess([faults.length ? faults.join(',') : '-', role, 'e37', SUITE_TAGS], `${faults.join(',') || 'no fault'} (${role})`, 240_000);
 }
 
 /** Faults only an active IUT can show. */
@@ -51,20 +30,6 @@ const spread = (v: string): boolean => v === 'fail' || v === 'warn' || v === 'in
 /** The clauses a deviation of `clause` may show on: itself and the sections judged through it. */
 function ownClauses(clause: string): Set<string> {
   return new Set([clause, ...Object.entries(JUDGED_THROUGH).filter(([, parts]) => parts.includes(clause)).map(([parent]) => parent)]);
-}
-
-async function pool<T, R>(items: readonly T[], width: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await work(items[i]!);
-      }
-    }),
-  );
-  return out;
 }
 
 /**
@@ -87,12 +52,11 @@ function results(): Promise<ScenarioVerdict[][]> {
   all ??= pool(jobs, 3, (job) => runSuite(job.faults, job.role));
   return all;
 }
-const describe = (v: ScenarioVerdict): string => `${v.verdict} on ${v.clauses.join(' ')} "${v.name}": ${v.reason}`;
 
 for (const role of ['passive', 'active'] as const) {
-  test(`the correct reference peer passes every applicable scenario as a ${role} IUT`, { timeout: 900_000 }, async () => {
+  test(`the correct reference peer passes every applicable scenario as a ${role} IUT`, { timeout: 1_800_000 }, async () => {
     const verdicts = (await results())[jobs.findIndex((j) => j.faults.length === 0 && j.role === role)]!;
-    const bad = verdicts.filter((v) => v.verdict !== 'pass' && v.verdict !== 'not-applicable').map(describe);
+    const bad = verdicts.filter((v) => v.verdict !== 'pass' && v.verdict !== 'not-applicable').map(describeVerdict);
     assert.deepEqual(bad, []);
     assert.ok(verdicts.filter((v) => v.verdict === 'pass').length > 0, 'no scenario ran');
   });
@@ -100,28 +64,28 @@ for (const role of ['passive', 'active'] as const) {
 
 for (const fault of faults) {
   const clause = FAULTS[fault].clause;
-  test(`fault ${fault} (${FAULTS[fault].what}) is flagged on ${clause} and nowhere else`, { timeout: 900_000 }, async () => {
+  test(`fault ${fault} (${FAULTS[fault].what}) is flagged on ${clause} and nowhere else`, { timeout: 1_800_000 }, async () => {
     const verdicts = (await results())[jobs.findIndex((j) => j.faults.length === 1 && j.faults[0] === fault)]!;
     assert.ok(
       verdicts.some((v) => v.clauses.includes(clause) && flagged(v.verdict)),
       `not flagged on ${clause}`,
     );
     const own = ownClauses(clause);
-    const elsewhere = verdicts.filter((v) => spread(v.verdict) && !v.clauses.some((c) => own.has(c))).map(describe);
+    const elsewhere = verdicts.filter((v) => spread(v.verdict) && !v.clauses.some((c) => own.has(c))).map(describeVerdict);
     assert.deepEqual(elsewhere, []);
-    const errors = verdicts.filter((v) => v.verdict === 'error').map(describe);
+    const errors = verdicts.filter((v) => v.verdict === 'error').map(describeVerdict);
     assert.deepEqual(errors, []);
   });
 }
 
 for (const c of COMBINED) {
-  test(`faults ${c.faults.join(' + ')} together still fail "${c.scenario}"`, { timeout: 900_000 }, async () => {
+  test(`faults ${c.faults.join(' + ')} together still fail "${c.scenario}"`, { timeout: 1_800_000 }, async () => {
     const verdicts = (await results())[jobs.findIndex((j) => j.faults.join() === c.faults.join())]!;
     const v = verdicts.find((r) => r.name === c.scenario);
     assert.ok(v, `no scenario "${c.scenario}"`);
-    assert.equal(v.verdict, 'fail', describe(v));
+    assert.equal(v.verdict, 'fail', describeVerdict(v));
     const own = new Set(c.faults.flatMap((f) => [...ownClauses(FAULTS[f].clause)]));
-    assert.deepEqual(verdicts.filter((r) => spread(r.verdict) && !r.clauses.some((x) => own.has(x))).map(describe), []);
+    assert.deepEqual(verdicts.filter((r) => spread(r.verdict) && !r.clauses.some((x) => own.has(x))).map(describeVerdict), []);
     assert.ok(v.clauses.includes(c.clause));
   });
 }

@@ -217,7 +217,8 @@ export async function provokeControlMessages(ctx: ScenarioContext): Promise<void
   const probes: Frame[] = [ctx.build('Linktest.req'), ctx.build('Select.req'), { header: { ...unknown.header, sessionId: ctx.controlSessionId, sType: 11 }, text: unknown.text }];
   for (const p of probes) {
     ctx.send(p);
-    await c.expect((f) => (isControl(f) ? f : undefined), ctx.responseWait);
+    const r = await c.expect((f) => (isControl(f) ? f : undefined), ctx.responseWait);
+    if (r.kind === 'frame' && r.value.header.sType === SType.RejectReq) ctx.checkRejectDetails(p.header, r.value);
     if (!c.isOpen) break;
   }
 }
@@ -259,6 +260,7 @@ export async function expectControlTextRefused(ctx: ScenarioContext): Promise<vo
     }
     if (r.kind === 'timeout') break;
     const f = r.frame.frame;
+    if (f.header.sType === SType.RejectReq) ctx.checkRejectDetails(sent.header, f);
     if (f.header.sType === RESPONSE_OF[sent.header.sType] && f.header.systemBytes === sent.header.systemBytes) {
       throw new Failure(`the IUT answered ${sTypeName(sent.header.sType)} carrying ${sent.text.length} bytes of text as valid: ${describeFrame(f)} (E37-9.3.3)`);
     }
@@ -307,6 +309,7 @@ export async function expectReplyOrUnknownDevice(ctx: ScenarioContext): Promise<
     return;
   }
   if (f.header.sType === SType.RejectReq) {
+    ctx.checkRejectDetails(primary.header, f);
     ctx.recorder.add('warn', `the IUT rejected a data message with session id ${hex16(primary.header.sessionId)} (${describeFrame(f)}); E37 has no Reject reason for an unknown session id, SECS-II answers S9F1`);
     return;
   }
@@ -353,6 +356,7 @@ export async function expectLateReplyNotMatched(ctx: ScenarioContext): Promise<v
       return;
     }
     const f = r.frame.frame;
+    if (f.header.sType === SType.RejectReq && f.header.systemBytes === late.header.systemBytes) ctx.checkRejectDetails(late.header, f);
     if (f.header.sType === SType.Data && !isPrimary(f.header) && f.header.systemBytes === late.header.systemBytes) {
       throw new Failure(`the IUT answered the late reply as part of a live transaction: ${describeFrame(f)} (E37-9.4.1.1)`);
     }
@@ -567,6 +571,9 @@ export async function expectNotSelectedHandling(ctx: ScenarioContext): Promise<v
   const f = r.frame.frame;
   ctx.lastReceived = f;
   if (sent.header.sType === SType.LinktestReq && f.header.sType === SType.LinktestRsp) return;
-  if (sent.header.sType === SType.Data && f.header.sType === SType.RejectReq) return;
+  if (sent.header.sType === SType.Data && f.header.sType === SType.RejectReq) {
+    ctx.checkRejectDetails(sent.header, f);
+    return;
+  }
   throw new Failure(`${describeFrame(sent)} in NOT SELECTED drew ${describeFrame(f)}; HSMS-SS allows a close, or the E37 answer`);
 }
