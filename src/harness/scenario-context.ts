@@ -76,10 +76,9 @@ export class ScenarioContext {
   }
 
   /**
-   * Bounded wait for the reply to a primary, or for whatever answers a data message: the tester's
-   * T3 (taken as the profile's) plus tolerance. An IUT may reply at any time within T3 (E37-9.4.1.1),
-   * so a shorter wait would fail a slow but conforming reply; a Reject is a control message, but
-   * which answer comes is what the wait is for.
+   * Bounded wait for whatever answers a data message (its reply, or a Reject): the tester's T3,
+   * taken as the profile's, plus tolerance. An IUT may reply at any time within T3
+   * (E37-9.4.1.1), so a shorter wait would fail a slow but conforming reply.
    */
   get replyWait(): number {
     return Math.max(this.ms.t3, this.ms.t6) + this.ms.tolerance;

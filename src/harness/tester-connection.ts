@@ -30,8 +30,6 @@ export interface ReceivedFrame {
   readonly frame: Frame;
   /** Milliseconds on the trace clock. */
   readonly at: number;
-  /** Position in the order the frames arrived on this connection, from 1. */
-  readonly seq: number;
 }
 
 export type Expectation<T> = { readonly kind: 'frame'; readonly frame: ReceivedFrame; readonly value: T } | { readonly kind: 'closed'; readonly close: CloseInfo } | { readonly kind: 'timeout' };
@@ -66,10 +64,10 @@ export class TesterConnection {
   private writing: Writing = 'between-messages';
   /** Answers on the side that wait for the tester's own message to be complete. */
   private deferred: Array<{ frame: Frame; note: string }> = [];
+  /** The IUT requests those answers belong to (and those a stalled message left unanswered). */
   private readonly deferredRequests: ReceivedFrame[] = [];
   /** System bytes of the answers sent on the side, so that a Reject of one is recognised as side traffic. */
   private readonly sideAnswers = new Set<number>();
-  private seq = 0;
   /** Frames received and not yet consumed by an expectation. */
   private readonly queue: ReceivedFrame[] = [];
   /** Every frame received, consumed or not, in order. */
@@ -186,13 +184,11 @@ export class TesterConnection {
 
   /**
    * Sends `bytes` in pieces of `pieceSize` with `gapMs` between them (T8 scenarios, split length
-   * prefixes). Answers on the side wait until the last piece is out. Returns the trace times
-   * of the first and the last piece.
+   * prefixes). Answers on the side wait until the last piece is out.
    */
-  async sendSlowly(bytes: Buffer, pieceSize: number, gapMs: number, label: string): Promise<{ readonly from: number; readonly to: number }> {
+  async sendSlowly(bytes: Buffer, pieceSize: number, gapMs: number, label: string): Promise<void> {
     this.trace.event(this.name, `tester sends ${label} in ${Math.ceil(bytes.length / pieceSize)} pieces ${gapMs} ms apart`);
     this.writing = 'slowly';
-    const from = this.trace.elapsed();
     for (let i = 0; i < bytes.length && this.isOpen; i += pieceSize) {
       if (i > 0) {
         await delay(gapMs);
@@ -203,10 +199,8 @@ export class TesterConnection {
       this.trace.bytes(this.name, 'out', piece);
       this.socket.write(piece);
     }
-    const to = this.trace.elapsed();
     this.writing = 'between-messages';
     for (const d of this.deferred.splice(0)) this.send(d.frame, d.note);
-    return { from, to };
   }
 
   /**
@@ -340,7 +334,7 @@ export class TesterConnection {
         this.socket.destroy();
         break;
       }
-      const received = { frame: out.frame, at: this.trace.elapsed(), seq: ++this.seq };
+      const received = { frame: out.frame, at: this.trace.elapsed() };
       // A flooding IUT must not exhaust the harness: keep the most recent frames only.
       if (this.received.length >= MAX_KEPT_FRAMES) this.received.shift();
       this.received.push(received);
