@@ -1,5 +1,6 @@
 import type { ConnectMode, RefusalOption, Standard, TimerSeconds } from '../peer/parameters';
-import { describeProfile, type IutProfile } from './profile';
+import { schemaEnum } from './profile-schema';
+import { describeProfile, type ControlProcedure, type IutProfile } from './profile';
 
 /**
  * What the suite knows about the IUT for one run: the capability statement and the test
@@ -23,6 +24,12 @@ export interface IutConfig {
     readonly maxMessageLength: number;
   };
   readonly control: 'stdin' | 'manual' | 'none' | 'embedded';
+  /**
+   * The procedures the IUT can be made to initiate (profile `control.initiates`, every one by
+   * default). E37 requires no entity to initiate Deselect, Separate or Linktest: a scenario
+   * that needs one the IUT cannot initiate is not applicable, never a fail.
+   */
+  readonly initiates: readonly ControlProcedure[];
   readonly launch: LaunchConfig | null;
   /** Embedded reference peer only: deliberate deviations, for the tests that prove the suite can fail. */
   readonly faults?: readonly string[];
@@ -65,6 +72,7 @@ export function embeddedConfig(role: 'passive' | 'active', standard: Standard, f
     tolerance: SELF_TEST_TOLERANCE,
     capabilities: { multipleConnections: false, refusal, maxMessageLength: 1024 * 1024 },
     control: 'embedded',
+    initiates: schemaEnum('procedure') as readonly ControlProcedure[],
     launch: null,
     faults,
     variants,
@@ -97,6 +105,7 @@ export function configFromProfile(p: IutProfile): IutConfig {
     tolerance: p.tolerance,
     capabilities: { multipleConnections: p.capabilities.multipleConnections, refusal: p.capabilities.refusal ?? null, maxMessageLength: p.capabilities.maxMessageLength },
     control: p.control,
+    initiates: p.initiates,
     launch: p.launch ? { command: p.launch.command, env: p.launch.env, restart: p.launch.restart, cwd: p.launch.cwd ?? null, readyTimeout: p.launch.readyTimeout } : null,
     profileSummary: describeProfile(p),
   };

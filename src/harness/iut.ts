@@ -353,6 +353,10 @@ export class IutSession {
   /** Makes the IUT initiate a procedure (CONTRACTS.md section 1 command lines). */
   async command(cmd: ControlCommand, description: string): Promise<void> {
     const c = this.config;
+    if (c.control !== 'none' && !c.initiates.includes(cmd.kind)) {
+      // E37 requires no entity to initiate Deselect, Separate or Linktest: not a deviation.
+      throw new NotApplicable(`the profile declares the IUT cannot initiate ${cmd.kind} (control.initiates: ${c.initiates.join(', ') || 'nothing'}); needed: ${description}`);
+    }
     switch (c.control) {
       case 'none':
         throw new NotApplicable(`the profile offers no control of the IUT (control: none); needed: ${description}`);

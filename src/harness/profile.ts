@@ -1,33 +1,28 @@
 /**
  * The IUT profile (CONTRACTS.md section 3): what the implementation under test declares
  * (capabilities, which decide which scenarios apply) and how to reach and drive it (test
- * parameters). Read from a YAML file in the subset of ./yaml-subset.
+ * parameters). A YAML file, checked against `profile.schema.json` (./profile-schema), then
+ * against the rules a schema cannot say (loopback hosts, 1 ms timer resolution, rules between
+ * keys), here.
  *
- * Every problem is a `ProfileError` whose `field` is the full key path as the user wrote it
- * (`capabilities.refusal`, `timers.t9`, `launch.env.X`) and whose message starts with that
- * path; the CLI turns it into exit code 2 (CONTRACTS.md section 2). Unknown keys are errors
- * rather than warnings because a misspelt key (`tolerence`) would otherwise silently fall back
- * to a default and change verdicts.
+ * Every problem of a file is reported at once, each with the full key path as the user wrote it
+ * (`capabilities.refusal`, `timers.t9`, `launch.env.X`) and its line and column; the CLI turns
+ * a `ProfileError` into exit code 2 (CONTRACTS.md section 2). Unknown keys are errors rather
+ * than warnings because a misspelt key (`tolerence`) would otherwise silently fall back to a
+ * default and change verdicts.
  */
 
 import { readFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import {
-  DEFAULT_MAX_LENGTH,
-  ParameterError,
-  TIMER_NAMES,
-  TYPICAL_TIMERS,
-  validateTimer,
-  type ConnectMode,
-  type RefusalOption,
-  type Standard,
-  type TimerName,
-  type TimerSeconds,
-} from '../peer/parameters';
-import { YamlError, parseYamlDocument, type YamlMapping, type YamlPosition, type YamlValue } from './yaml-subset';
+import type { PeerCommand } from '../cli/peer-commands';
+import { ParameterError, TIMER_NAMES, validateTimer, type ConnectMode, type RefusalOption, type Standard, type TimerSeconds } from '../peer/parameters';
+import { ProfileDocument, type KeyPath } from './profile-document';
+import { applyDefaults, schemaEnum, schemaProblems, show, type SchemaProblem } from './profile-schema';
 
 export type ControlMode = 'stdin' | 'manual' | 'none';
+/** A procedure the harness can make the IUT initiate, named as its control command (CONTRACTS.md section 1). */
+export type ControlProcedure = PeerCommand['kind'];
 export type RestartPolicy = 'per-scenario' | 'once';
 
 export interface IutCapabilities {
@@ -69,46 +64,78 @@ export interface IutProfile {
   readonly tolerance: number;
   readonly capabilities: IutCapabilities;
   readonly launch?: IutLaunch;
+  /** `control` alone, or `control.mode` of the mapping form. */
   readonly control: ControlMode;
+  /**
+   * Extension, `control.initiates`: the procedures the IUT can be made to initiate. Every one
+   * unless the profile lists them (E37 requires no entity to initiate Deselect, Separate or
+   * Linktest); a scenario that needs another one is not applicable.
+   */
+  readonly initiates: readonly ControlProcedure[];
 }
 
-export const DEFAULT_TOLERANCE = 0.5;
-export const DEFAULT_READY_TIMEOUT = 10;
+/** One problem of a profile: the full key path, what is wrong, and where it is written. */
+export interface ProfileProblem {
+  /** The key path as written (`capabilities.refusal`, `control.initiates[1]`), or `profile` for the whole file. */
+  readonly field: string;
+  readonly detail: string;
+  /** 1-based; absent when the file could not be read. */
+  readonly line?: number;
+  readonly column?: number;
+}
 
-/** A profile problem; `field` is the full key path, and the message starts with it. */
+/**
+ * Every problem of one profile file. The message lists them one per line, each as
+ * `FILE:LINE:COLUMN: FIELD: DETAIL` (the form editors and terminals link to the place).
+ */
 export class ProfileError extends Error {
   constructor(
-    readonly field: string,
-    /** The problem without the field prefix. */
-    readonly detail: string,
+    readonly source: string,
+    readonly problems: readonly ProfileProblem[],
   ) {
-    super(`${field}: ${detail}`);
+    const lines = problems.map((p) => `${source}${p.line !== undefined ? `:${p.line}:${p.column ?? 1}` : ''}: ${p.field}: ${p.detail}`);
+    super(lines.length === 1 ? lines[0]! : `${lines.length} problems in ${source}:\n${lines.map((l) => `  ${l}`).join('\n')}`);
     this.name = 'ProfileError';
   }
-}
 
-const TOP_KEYS = ['name', 'role', 'host', 'port', 'sessionId', 'standard', 'timers', 'tolerance', 'capabilities', 'launch', 'control'] as const;
-const CAPABILITY_KEYS = ['multipleConnections', 'refusal', 'maxMessageLength'] as const;
-const LAUNCH_KEYS = ['command', 'env', 'restart', 'cwd', 'readyTimeout'] as const;
-const ROLES: readonly ConnectMode[] = ['passive', 'active', 'alternating'];
-const STANDARDS: readonly Standard[] = ['e37', 'hsms-ss'];
-const REFUSALS: readonly RefusalOption[] = ['a', 'b', 'c'];
-const RESTARTS: readonly RestartPolicy[] = ['per-scenario', 'once'];
-const CONTROLS: readonly ControlMode[] = ['stdin', 'manual', 'none'];
+  /** The first problem's key path. */
+  get field(): string {
+    return this.problems[0]?.field ?? 'profile';
+  }
+}
 
 /** The variables `launchEnvironment` sets from the profile (CONTRACTS.md section 3). */
 export const PROFILE_ENV_NAMES = ['HSMS_ROLE', 'HSMS_HOST', 'HSMS_PORT', 'HSMS_SESSION_ID', 'HSMS_T3', 'HSMS_T5', 'HSMS_T6', 'HSMS_T7', 'HSMS_T8'] as const;
 
+/** The profile as the schema describes it, once it holds (defaults filled in). */
+interface ValidatedProfile extends Omit<IutProfile, 'launch' | 'control' | 'initiates'> {
+  readonly launch?: Omit<IutLaunch, 'env'> & { readonly env: Readonly<Record<string, string | number>> };
+  readonly control?: ControlMode | { readonly mode: ControlMode; readonly initiates?: readonly ControlProcedure[] };
+}
+
 export function parseProfile(text: string, source: string): IutProfile {
-  let value: YamlValue;
-  let positions: ReadonlyMap<string, YamlPosition>;
-  try {
-    ({ value, positions } = parseYamlDocument(text));
-  } catch (err) {
-    if (!(err instanceof YamlError)) throw err;
-    throw new ProfileError(err.path ?? 'profile', `${err.detail} (${source} line ${err.line}, column ${err.column})`);
+  const doc = new ProfileDocument(text);
+  const syntax = doc.syntaxProblems();
+  if (syntax.length > 0) throw new ProfileError(source, syntax.map((p) => ({ field: fieldName(p.path), detail: p.detail, ...p.position })));
+  const data = doc.value();
+  const start = doc.locate([], 'value');
+  if (data === null || data === undefined) throw new ProfileError(source, [{ field: 'profile', detail: 'is empty; a profile needs at least name, role and port', ...start }]);
+  if (!isPlainObject(data)) throw new ProfileError(source, [{ field: 'profile', detail: `must be a YAML mapping of keys to values, got ${show(data)}`, ...start }]);
+
+  applyDefaults(data);
+  const found = schemaProblems(data);
+  // The harness's own rules, on the keys the schema found nothing wrong with.
+  const flagged = found.map((p) => fieldName(p.path));
+  for (const p of ruleProblems(data)) {
+    const field = fieldName(p.path);
+    if (!flagged.some((f) => field === f || field.startsWith(`${f}.`))) found.push(p);
   }
-  return new ProfileReader(source, positions).read(value);
+  if (found.length > 0) {
+    const problems = found.map((p) => ({ field: fieldName(p.path), detail: p.detail, ...doc.locate(p.path, p.at) }));
+    problems.sort((a, b) => a.line - b.line || a.column - b.column);
+    throw new ProfileError(source, problems);
+  }
+  return toProfile(data as unknown as ValidatedProfile);
 }
 
 export function loadProfile(path: string): IutProfile {
@@ -116,7 +143,7 @@ export function loadProfile(path: string): IutProfile {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ProfileError('profile', `cannot read ${path}: ${(err as Error).message}`);
+    throw new ProfileError(path, [{ field: 'profile', detail: `cannot read ${path}: ${(err as Error).message}` }]);
   }
   const profile = parseProfile(text, path);
   if (profile.launch?.cwd === undefined) return profile;
@@ -171,6 +198,7 @@ export function describeProfile(p: IutProfile): Record<string, string> {
     out['launch.readyTimeout'] = String(p.launch.readyTimeout);
   }
   out.control = p.control;
+  out['control.initiates'] = p.initiates.length > 0 ? p.initiates.join(', ') : 'nothing';
   return out;
 }
 
@@ -185,173 +213,70 @@ export function isLoopbackHost(host: string): boolean {
   return canonical === '[::1]' || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(canonical);
 }
 
-function show(v: YamlValue): string {
-  if (Array.isArray(v)) return 'a list';
-  if (v !== null && typeof v === 'object') return 'a mapping';
-  return JSON.stringify(v);
-}
-
-function isMapping(v: YamlValue | undefined): v is YamlMapping {
+function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-function has(m: YamlMapping, key: string): boolean {
-  return Object.prototype.hasOwnProperty.call(m, key);
+/** `capabilities.refusal`, `control.initiates[1]`; the whole file is `profile`. */
+function fieldName(path: KeyPath): string {
+  let out = '';
+  for (const segment of path) out += typeof segment === 'number' ? `[${segment}]` : out === '' ? segment : `.${segment}`;
+  return out === '' ? 'profile' : out;
 }
 
-class ProfileReader {
-  constructor(
-    private readonly source: string,
-    private readonly positions: ReadonlyMap<string, YamlPosition>,
-  ) {}
-
-  private fail(field: string, detail: string): never {
-    const pos = this.positions.get(field);
-    throw new ProfileError(field, pos ? `${detail} (${this.source} line ${pos.line})` : `${detail} (${this.source})`);
+/**
+ * The rules of a profile that its schema cannot say. They look only at values of the right
+ * type: a value of the wrong type is the schema's problem, reported once.
+ */
+function ruleProblems(d: Record<string, unknown>): SchemaProblem[] {
+  const out: SchemaProblem[] = [];
+  if (typeof d.host === 'string' && !isLoopbackHost(d.host)) {
+    out.push({ path: ['host'], at: 'value', detail: `must be a loopback address (127.0.0.0/8, localhost or ::1), got ${JSON.stringify(d.host)}: this harness only talks to equipment on the local machine` });
   }
-
-  read(doc: YamlValue): IutProfile {
-    if (doc === null) this.fail('profile', 'is empty; a profile needs at least name, role and port');
-    if (!isMapping(doc)) this.fail('profile', `must be a YAML mapping of keys to values, got ${show(doc)}`);
-    this.checkKeys(doc, '', TOP_KEYS);
-
-    const name = this.string(doc, 'name', 'name', true);
-    if (name.trim() === '') this.fail('name', 'must not be empty');
-    const role = this.oneOf(doc, 'role', 'role', ROLES, undefined);
-    const host = this.string(doc, 'host', 'host', false) ?? '127.0.0.1';
-    if (!isLoopbackHost(host)) {
-      this.fail('host', `must be a loopback address (127.0.0.0/8, localhost or ::1), got ${JSON.stringify(host)}: this harness only talks to equipment on the local machine`);
-    }
-    const port = this.integer(doc, 'port', 'port', 1, 65535, undefined);
-    const sessionId = this.integer(doc, 'sessionId', 'sessionId', 0, 0xffff, 0);
-    const standard = this.oneOf(doc, 'standard', 'standard', STANDARDS, 'e37');
-    const timers = this.timers(doc.timers);
-    const tolerance = this.positive(doc, 'tolerance', 'tolerance', DEFAULT_TOLERANCE);
-    const capabilities = this.capabilities(doc.capabilities);
-    const launch = has(doc, 'launch') ? this.launch(doc.launch) : undefined;
-    const control = this.oneOf(doc, 'control', 'control', CONTROLS, launch ? 'stdin' : 'none');
-    if (control === 'stdin' && !launch) {
-      this.fail('control', "'stdin' needs launch: the harness writes commands to the standard input of the command it launched; add launch, or use manual or none");
-    }
-
-    return { name, role, host, port, sessionId, standard, timers, tolerance, capabilities, ...(launch ? { launch } : {}), control };
-  }
-
-  private checkKeys(m: YamlMapping, path: string, known: readonly string[]): void {
-    for (const key of Object.keys(m)) {
-      if (!known.includes(key)) this.fail(path === '' ? key : `${path}.${key}`, `unknown key (known: ${known.join(', ')})`);
-    }
-  }
-
-  /** An optional section; an empty one (`capabilities:` with everything commented out) is `{}`. */
-  private section(v: YamlValue | undefined, field: string): YamlMapping {
-    if (v === undefined || v === null) return {};
-    if (!isMapping(v)) this.fail(field, `must be a mapping, got ${show(v)}`);
-    return v;
-  }
-
-  private string(m: YamlMapping, key: string, field: string, required: true): string;
-  private string(m: YamlMapping, key: string, field: string, required: false): string | undefined;
-  private string(m: YamlMapping, key: string, field: string, required: boolean): string | undefined {
-    if (!has(m, key)) {
-      if (required) this.fail(field, 'is required');
-      return undefined;
-    }
-    const v = m[key];
-    // No silent conversion: `name: 2.1` is a number in YAML, and quoting says what was meant.
-    if (typeof v !== 'string') this.fail(field, `must be a string, got ${show(v)} (quote it if it is meant as text)`);
-    return v;
-  }
-
-  private oneOf<T extends string>(m: YamlMapping, key: string, field: string, allowed: readonly T[], fallback: T | undefined): T {
-    if (!has(m, key)) {
-      if (fallback === undefined) this.fail(field, `is required (one of ${allowed.join(', ')})`);
-      return fallback;
-    }
-    const v = m[key];
-    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) this.fail(field, `must be one of ${allowed.join(', ')}, got ${show(v)}`);
-    return v as T;
-  }
-
-  private integer(m: YamlMapping, key: string, field: string, min: number, max: number, fallback: number | undefined): number {
-    if (!has(m, key)) {
-      if (fallback === undefined) this.fail(field, `is required (an integer from ${min} to ${max})`);
-      return fallback;
-    }
-    const v = m[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) this.fail(field, `must be an integer from ${min} to ${max}, got ${show(v)}`);
-    return v;
-  }
-
-  private positive(m: YamlMapping, key: string, field: string, fallback: number): number {
-    if (!has(m, key)) return fallback;
-    const v = m[key];
-    if (typeof v !== 'number' || !(v > 0)) this.fail(field, `must be a number of seconds greater than 0, got ${show(v)}`);
-    return v;
-  }
-
-  private timers(v: YamlValue | undefined): TimerSeconds {
-    const m = this.section(v, 'timers');
-    this.checkKeys(m, 'timers', TIMER_NAMES);
-    const out: Record<TimerName, number> = { ...TYPICAL_TIMERS };
+  if (isPlainObject(d.timers)) {
     for (const t of TIMER_NAMES) {
-      if (!has(m, t)) continue;
       const field = `timers.${t}`;
       try {
-        // The same limits the reference peer accepts, so one profile can drive both.
-        out[t] = validateTimer(field, m[t]);
+        // The same limits the reference peer accepts, so one profile can drive both; the range
+        // is the schema's too, the 1 ms resolution only here.
+        if (typeof d.timers[t] === 'number') validateTimer(field, d.timers[t]);
       } catch (err) {
         if (!(err instanceof ParameterError)) throw err;
-        this.fail(field, err.message.slice(`${err.field}: `.length));
+        out.push({ path: ['timers', t], at: 'value', detail: err.message.slice(`${err.field}: `.length) });
       }
     }
-    return out;
   }
-
-  private capabilities(v: YamlValue | undefined): IutCapabilities {
-    const m = this.section(v, 'capabilities');
-    this.checkKeys(m, 'capabilities', CAPABILITY_KEYS);
-    let multipleConnections = false;
-    if (has(m, 'multipleConnections')) {
-      const b = m.multipleConnections;
-      if (typeof b !== 'boolean') this.fail('capabilities.multipleConnections', `must be true or false, got ${show(b)}`);
-      multipleConnections = b;
+  if (isPlainObject(d.capabilities) && d.capabilities.refusal !== undefined && d.capabilities.multipleConnections === true) {
+    // E37-9.2.4.1 options only exist for an entity that refuses further connections.
+    out.push({ path: ['capabilities', 'refusal'], at: 'key', detail: 'applies only when capabilities.multipleConnections is false (E37-9.2.4.1)' });
+  }
+  const env = isPlainObject(d.launch) && isPlainObject(d.launch.env) ? d.launch.env : {};
+  for (const name of Object.keys(env)) {
+    if ((PROFILE_ENV_NAMES as readonly string[]).includes(name)) {
+      out.push({ path: ['launch', 'env', name], at: 'key', detail: 'is set by the harness from the profile itself (role, host, port, sessionId, timers); change those keys instead' });
     }
-    const refusal = has(m, 'refusal') ? this.oneOf(m, 'refusal', 'capabilities.refusal', REFUSALS, undefined) : undefined;
-    if (refusal !== undefined && multipleConnections) {
-      // E37-9.2.4.1 options only exist for an entity that refuses further connections.
-      this.fail('capabilities.refusal', 'applies only when capabilities.multipleConnections is false (E37-9.2.4.1)');
-    }
-    const maxMessageLength = this.integer(m, 'maxMessageLength', 'capabilities.maxMessageLength', 10, 0xffffffff, DEFAULT_MAX_LENGTH);
-    return { multipleConnections, ...(refusal !== undefined ? { refusal } : {}), maxMessageLength };
   }
+  const control = d.control;
+  const mode = isPlainObject(control) ? control.mode : control;
+  if (mode === 'stdin' && d.launch === undefined) {
+    out.push({ path: isPlainObject(control) ? ['control', 'mode'] : ['control'], at: 'value', detail: "'stdin' needs launch: the harness writes commands to the standard input of the command it launched; add launch, or use manual or none" });
+  }
+  if (mode === 'none' && isPlainObject(control) && control.initiates !== undefined) {
+    out.push({ path: ['control', 'initiates'], at: 'key', detail: 'means nothing with mode none (the harness cannot make the IUT initiate anything); remove it, or choose mode stdin or manual' });
+  }
+  return out;
+}
 
-  private launch(v: YamlValue | undefined): IutLaunch {
-    const m = this.section(v, 'launch');
-    this.checkKeys(m, 'launch', LAUNCH_KEYS);
-    const command = this.string(m, 'command', 'launch.command', true);
-    if (command.trim() === '') this.fail('launch.command', 'must not be empty');
-    const env = this.env(m.env);
-    const restart = this.oneOf(m, 'restart', 'launch.restart', RESTARTS, 'per-scenario');
-    const cwd = this.string(m, 'cwd', 'launch.cwd', false);
-    if (cwd !== undefined && cwd === '') this.fail('launch.cwd', 'must not be empty');
-    const readyTimeout = this.positive(m, 'readyTimeout', 'launch.readyTimeout', DEFAULT_READY_TIMEOUT);
-    return { command, env, restart, ...(cwd !== undefined ? { cwd } : {}), readyTimeout };
+function toProfile(d: ValidatedProfile): IutProfile {
+  const { control, launch, ...rest } = d;
+  const mode = typeof control === 'object' ? control.mode : (control ?? (launch ? 'stdin' : 'none'));
+  const initiates = typeof control === 'object' && control.initiates ? control.initiates : (schemaEnum('procedure') as readonly ControlProcedure[]);
+  const profile: IutProfile = { ...rest, control: mode, initiates };
+  if (!launch) return profile;
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(launch.env)) {
+    // defineProperty, because assigning to a variable named __proto__ would be silently lost.
+    Object.defineProperty(env, name, { value: String(value), enumerable: true, writable: true, configurable: true });
   }
-
-  private env(v: YamlValue | undefined): Record<string, string> {
-    const m = this.section(v, 'launch.env');
-    const out: Record<string, string> = {};
-    for (const [name, value] of Object.entries(m)) {
-      const field = `launch.env.${name}`;
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) this.fail(field, 'is not a valid environment variable name (letters, digits and _, not starting with a digit)');
-      if ((PROFILE_ENV_NAMES as readonly string[]).includes(name)) {
-        this.fail(field, 'is set by the harness from the profile itself (role, host, port, sessionId, timers); change those keys instead');
-      }
-      if (typeof value !== 'number' && typeof value !== 'string') this.fail(field, `must be a string or a number, got ${show(value)} (quote it to pass it as text)`);
-      // defineProperty, because assigning to a variable named __proto__ would be silently lost.
-      Object.defineProperty(out, name, { value: String(value), enumerable: true, writable: true, configurable: true });
-    }
-    return out;
-  }
+  return { ...profile, launch: { ...launch, env } };
 }
