@@ -323,7 +323,7 @@ export function stallInsideMessage(ctx: ScenarioContext, bytes: number, name: Co
   const frame = ctx.build('S1F1 W', name);
   const wire = encodeFrame(frame);
   if (bytes <= 0 || bytes >= wire.length) throw new Failure(`cannot stall after ${bytes} bytes of a ${wire.length}-byte message`);
-  ctx.conn(name).sendPartial(wire.subarray(0, bytes), `first ${bytes} of ${wire.length} bytes of S1F1 W, then nothing`);
+  ctx.sendRaw(wire.subarray(0, bytes), name, `first ${bytes} of ${wire.length} bytes of S1F1 W, then nothing`);
   notesOf(ctx).stallAt = ctx.trace.elapsed();
 }
 

@@ -13,8 +13,9 @@ import type { WireTrace } from './wire-trace';
  * common false failure). The tester answers the IUT's own Linktest.req and, once SELECTED,
  * replies to its primaries with the W-bit on the side, and leaves those frames out of what the
  * scenario waits for; a scenario that waits for one such request of the IUT holds it
- * (holdNext). Nothing is answered in the middle of a message the tester is still sending: such
- * answers wait until the message is complete, and never go out after a deliberately stalled one.
+ * (holdNext). Nothing is answered in the middle of a message the tester is still sending (it
+ * follows the length prefixes of what it writes): such answers wait until that message is
+ * complete, and never go out after one left incomplete on purpose.
  */
 
 export interface CloseInfo {
@@ -47,9 +48,6 @@ const MAX_KEPT_FRAMES = 10000;
 /** Largest message the tester accepts from an IUT; a larger one is a finding, not an allocation. */
 const TESTER_MAX_LENGTH = 64 * 1024 * 1024;
 
-/** Where the tester is in writing its own message: answers on the side must not land inside one. */
-type Writing = 'between-messages' | 'slowly' | 'stalled';
-
 export class TesterConnection {
   readonly name: string;
   /**
@@ -61,10 +59,13 @@ export class TesterConnection {
   private answerPrimaries = false;
   /** Requests of the IUT a scenario waits for: the next frame each matches is queued, not answered on the side. */
   private holds: Array<(f: Frame) => boolean> = [];
-  private writing: Writing = 'between-messages';
+  /** The length prefix of the tester's own message being written, while incomplete. */
+  private outPrefix: number[] = [];
+  /** Bytes of the tester's own message still to be written after its prefix (0 between messages). */
+  private outRemaining = 0;
   /** Answers on the side that wait for the tester's own message to be complete. */
   private deferred: Array<{ frame: Frame; note: string }> = [];
-  /** The IUT requests those answers belong to (and those a stalled message left unanswered). */
+  /** The IUT requests those answers belong to, whether answered late or never. */
   private readonly deferredRequests: ReceivedFrame[] = [];
   /** System bytes of the answers sent on the side, so that a Reject of one is recognised as side traffic. */
   private readonly sideAnswers = new Set<number>();
@@ -178,41 +179,47 @@ export class TesterConnection {
     }
     if (frame) this.trace.frame(this.name, 'out', frame, note);
     else this.trace.event(this.name, `tester sends ${bytes.length} raw bytes: ${bytes.subarray(0, 32).toString('hex')}${bytes.length > 32 ? '...' : ''}${note ? ` [${note}]` : ''}`);
-    this.trace.bytes(this.name, 'out', bytes);
-    this.socket.write(bytes);
+    this.write(bytes);
   }
 
-  /**
-   * Sends `bytes` in pieces of `pieceSize` with `gapMs` between them (T8 scenarios, split length
-   * prefixes). Answers on the side wait until the last piece is out.
-   */
+  /** Every byte the tester sends goes through here, so it knows when it is between messages. */
+  private write(bytes: Buffer): void {
+    this.trace.bytes(this.name, 'out', bytes);
+    this.socket.write(bytes);
+    for (let i = 0; i < bytes.length; ) {
+      if (this.outRemaining > 0) {
+        const n = Math.min(this.outRemaining, bytes.length - i);
+        this.outRemaining -= n;
+        i += n;
+        continue;
+      }
+      this.outPrefix.push(bytes[i++]!);
+      if (this.outPrefix.length === 4) {
+        this.outRemaining = Buffer.from(this.outPrefix).readUInt32BE(0);
+        this.outPrefix = [];
+      }
+    }
+    if (this.betweenMessages && this.deferred.length > 0) for (const d of this.deferred.splice(0)) this.send(d.frame, d.note);
+  }
+
+  private get betweenMessages(): boolean {
+    return this.outRemaining === 0 && this.outPrefix.length === 0;
+  }
+
+  /** Sends `bytes` in pieces of `pieceSize` with `gapMs` between them (T8 scenarios, split length prefixes). */
   async sendSlowly(bytes: Buffer, pieceSize: number, gapMs: number, label: string): Promise<void> {
     this.trace.event(this.name, `tester sends ${label} in ${Math.ceil(bytes.length / pieceSize)} pieces ${gapMs} ms apart`);
-    this.writing = 'slowly';
     for (let i = 0; i < bytes.length && this.isOpen; i += pieceSize) {
       if (i > 0) {
         await delay(gapMs);
         this.trace.blockedMs += gapMs;
       }
       if (!this.isOpen) break;
-      const piece = bytes.subarray(i, i + pieceSize);
-      this.trace.bytes(this.name, 'out', piece);
-      this.socket.write(piece);
+      this.write(bytes.subarray(i, i + pieceSize));
     }
-    this.writing = 'between-messages';
-    for (const d of this.deferred.splice(0)) this.send(d.frame, d.note);
   }
 
-  /**
-   * Sends the first bytes of a message and never the rest (T8 scenarios): from now on nothing
-   * can be sent on the connection without completing that message, so answers on the side stop.
-   */
-  sendPartial(bytes: Buffer, note: string): void {
-    this.sendRaw(bytes, undefined, note);
-    this.writing = 'stalled';
-  }
-
-  /** Requests of the IUT that arrived while the tester was in the middle of its own message, so it answered late or not at all; oldest first. */
+  /** Requests of the IUT that arrived while the tester was in the middle of its own message, so it answered late or never; oldest first. */
   get requestsDuringOwnMessage(): readonly ReceivedFrame[] {
     return this.deferredRequests;
   }
@@ -368,17 +375,17 @@ export class TesterConnection {
     return linktest ? "IUT's own Linktest, answered on the side" : "IUT's own primary, replied on the side";
   }
 
-  /** Sends an answer on the side, unless the tester is in the middle of its own message. */
+  /** Sends an answer on the side, or holds it while the tester is in the middle of its own message. */
   private answerAside(r: ReceivedFrame, answer: Frame, note: string): void {
     this.sideAnswers.add(answer.header.systemBytes);
     if (this.sideAnswers.size > MAX_KEPT_FRAMES) this.sideAnswers.delete(this.sideAnswers.values().next().value!);
-    if (this.writing === 'between-messages') {
+    if (this.betweenMessages) {
       this.send(answer, note);
       return;
     }
     this.deferredRequests.push(r);
-    if (this.writing === 'slowly') this.deferred.push({ frame: answer, note: `${note}, held until the tester's message was complete` });
-    else this.trace.event(this.name, `not answered: the tester is inside a stalled message (${describeHeader(r.frame.header)})`);
+    this.deferred.push({ frame: answer, note: `${note}, held until the tester's own message was complete` });
+    this.trace.event(this.name, `answer held: the tester is in the middle of its own message (${describeHeader(r.frame.header)})`);
   }
 
   /** W-bit primaries of the IUT queued before primaries were answered on the side. */
