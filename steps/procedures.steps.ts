@@ -37,11 +37,11 @@ When('the tester sends a message length above the IUT\'s declared maximum', step
 // ---- the IUT initiates --------------------------------------------------------------------------
 
 When('the tester makes the IUT send {word}', step(async (ctx, kind: string) => {
-  await pc.makeIutSend(ctx, kind);
+  await ctx.commandIut(kind);
 }));
 
 When('the tester makes the IUT send S{int}F{int} W', step(async (ctx, s: number, fn: number) => {
-  await pc.makeIutSend(ctx, `S${s}F${fn} W`);
+  await ctx.commandIut(`S${s}F${fn} W`);
 }));
 
 When('the tester answers the Linktest.req with Linktest.rsp', step(async (ctx) => {

@@ -178,8 +178,9 @@ export async function expectServesAgain(ctx: ScenarioContext): Promise<void> {
  * (whether it agrees to select is E37-7.2.2's business). NOTES.md on E37-9.2.4.1: once the
  * previous connection has closed, the next must be served; a passive IUT may need a moment to
  * see the close and to listen again, so a refused or reset connect and the busy answers (status 1
- * or 3) are retried (IutSession.reconnectWindowMs). An active IUT may reconnect (E37-9.1.1 "may"); when it does, the tester answers its
- * Select.req, so an IUT that closes at T6 for want of an answer (E37-7.2.1) is never blamed.
+ * or 3) are retried (IutSession.reconnectWindowMs). An active IUT may reconnect (E37-9.1.1
+ * "may"); when it does, the tester answers its Select.req, so an IUT that closes at T6 for want
+ * of an answer (E37-7.2.1) is never blamed.
  * Whether the new connection is then closed at T7 is E37-9.2.2's business, never this one's.
  * Returns the evidence.
  */
@@ -247,7 +248,6 @@ export async function closeIsT7(ctx: ScenarioContext, closedAt: number, name: Co
   ctx.recorder.measure(evidence);
   return closed ? { evidence, shortT7: true } : null;
 }
-
 
 /**
  * Sends a Linktest.req about `factor` x T7 after the connect (its answer is E37-7.5's business).

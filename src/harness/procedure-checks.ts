@@ -194,11 +194,6 @@ export async function rejectedUnknownSType(ctx: ScenarioContext): Promise<void> 
 /** The control requests an IUT can be made to send, by name. */
 const REQUEST_STYPE: Readonly<Record<string, SType>> = { 'Linktest.req': SType.LinktestReq, 'Deselect.req': SType.DeselectReq, 'Separate.req': SType.SeparateReq };
 
-/** Makes the IUT send `kind` (Linktest.req, Deselect.req, Separate.req, or S<s>F<f> W) and waits for it, held for the scenario to answer. */
-export async function makeIutSend(ctx: ScenarioContext, kind: string): Promise<void> {
-  await ctx.commandIut(kind);
-}
-
 /** Answers the IUT's last Linktest.req with Linktest.rsp (E37-7.5.2). */
 export function answerIutLinktest(ctx: ScenarioContext): void {
   const req = ctx.lastResponse();
