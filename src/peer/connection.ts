@@ -42,12 +42,11 @@ export interface HsmsConnectionOptions extends SessionMachineOptions {
 const LINGER_MS = 2000;
 
 /**
- * Variant 'late-replies': reply delays, as fractions of T3, taken in turn. The longest legal
- * delay comes every few replies; the others keep a suite run short.
+ * Variants 'late-replies' and 'late-control-responses': delays, as fractions of T3 (replies) and
+ * T6 (control responses), taken in turn. The longest legal delay comes every few answers, at a
+ * different place in each connection (CYCLE_START); the short ones keep a suite run short.
  */
-const LATE_REPLY = [0.8, 0.05, 0.3, 0] as const;
-/** Variant 'late-control-responses': response delays, as fractions of T6, taken in turn. */
-const LATE_CONTROL = [0.8, 0, 0.3, 0] as const;
+const LATE = [0.8, 0, 0, 0.3, 0, 0] as const;
 /** Variant 'unsolicited-primaries': how often an alarm or event report is sent while SELECTED. */
 const UNSOLICITED_MS = 150;
 /** Variant 'periodic-linktest': how often Linktest.req is sent. */
@@ -78,7 +77,9 @@ export class HsmsConnection {
   private readonly ownPrimaries = new Map<number, Header>();
   private periodicLinktestOpen = false;
   /** Turns of the variants' cycles: reply delays, response delays, unsolicited messages. */
-  private readonly turns = { reply: 0, control: 0, unsolicited: 0 };
+  private readonly turns: { reply: number; control: number; unsolicited: number };
+  /** Where the next connection starts the variants' cycles, so that each is delayed at another place. */
+  private static cycleStart = 0;
   /** Resolves once the connection is NOT CONNECTED and the socket is gone. */
   readonly closed: Promise<void>;
 
@@ -96,6 +97,8 @@ export class HsmsConnection {
     this.local = `${socket.localAddress ?? '?'}:${socket.localPort ?? '?'}`;
     this.machine = new SessionMachine(options);
     this.options = options;
+    const start = HsmsConnection.cycleStart++;
+    this.turns = { reply: start, control: start, unsolicited: start };
     const v = options.variants;
     this.writer = new WriteShaper(socket, this.clock, v?.has('split-writes') ? 'split' : v?.has('nagle-writes') ? 'nagle' : 'direct');
     this.closed = new Promise((resolve) => (this.closedPromiseResolve = resolve));
@@ -234,7 +237,7 @@ export class HsmsConnection {
         return;
       }
       // E37-9.4.1.1: the reply may come at any time within the sender's T3.
-      this.later(LATE_REPLY[this.turns.reply++ % LATE_REPLY.length]! * this.options.t3, () => this.reply(h, answer.text, functionZero));
+      this.later(LATE[this.turns.reply++ % LATE.length]! * this.options.t3, () => this.reply(h, answer.text, functionZero));
     }
   }
 
@@ -247,7 +250,7 @@ export class HsmsConnection {
     if (this.variant('late-control-responses') && CONTROL_RESPONSES.has(frame.header.sType) && frame.header.pType === 0) {
       // E37-9.3.1: a response is in time anywhere within the initiator's T6.
       this.lateFrames.push(frame);
-      this.later(LATE_CONTROL[this.turns.control++ % LATE_CONTROL.length]! * this.options.t6, () => {
+      this.later(LATE[this.turns.control++ % LATE.length]! * this.options.t6, () => {
         const i = this.lateFrames.indexOf(frame);
         if (i >= 0) this.write(this.lateFrames.splice(i, 1)[0]!);
       });
