@@ -26,4 +26,4 @@ Feature: Use of TCP/IP (E37 6)
   @E37-6.3.2 @MUST @iut-passive
   Scenario: A passive IUT accepts a connection on its published port, which starts NOT SELECTED
     Given a TCP connection to the IUT
-    Then the IUT is not selected
+    Then the IUT treats the connection as NOT SELECTED

@@ -3,7 +3,7 @@ Feature: Select procedure (E37 7.2)
   Select establishes HSMS communication on a TCP connection. The responding entity answers
   Select.req with Select.rsp; status 0 enters SELECTED, any other status leaves the state as it was.
 
-  @E37-7.2.2 @MUST
+  @E37-7.2.2 @MUST @tester-selects
   Scenario: The IUT accepts Select.req in NOT SELECTED
     Given a connection to the IUT that is not selected
     When the tester sends Select.req
@@ -20,12 +20,13 @@ Feature: Select procedure (E37 7.2)
 
   @E37.1-select-only-not-selected @MUST @hsms-ss
   Scenario: HSMS-SS: Select.req while already SELECTED draws status 1
+    # NOTES.md: an active IUT may instead reject the tester's Select.req with reason 1.
     Given a selected connection to the IUT
     When the tester sends Select.req
     Then the IUT answers a repeated Select.req with status 1
     And the IUT is selected
 
-  @E37-8.2.3 @MUST
+  @E37-8.2.3 @MUST @tester-selects
   Scenario Outline: Select.rsp echoes session id <session id> and the system bytes of the Select.req
     Given a connection to the IUT that is not selected
     When the tester sends Select.req with session id <session id>

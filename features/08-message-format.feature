@@ -12,7 +12,7 @@ Feature: HSMS message format (E37 8)
     When the tester sends Linktest.req one byte at a time
     Then the IUT answers with Linktest.rsp
 
-  @E37-8.1.2 @MUST
+  @E37-8.1.2 @MUST @tester-selects
   Scenario: A data message in the same segment right behind a Select.req is served after the select
     Given a connection to the IUT that is not selected
     When the tester sends Select.req and S1F1 W in one TCP segment
@@ -140,18 +140,41 @@ Feature: HSMS message format (E37 8)
     And the response has header bytes 2 and 3 as E37-8.2 defines, PType 0 and no text
 
   @E37-8.2.8 @MUST
-  Scenario Outline: Reject.req for reason <reason> (<meaning>) has the format of E37 8.2.8
-    # Whether the Reject is due is judged under 7.3 and 7.7.2; here only its header.
+  Scenario Outline: Reject.req for <message> (<case>) has the format of E37 8.2.8
+    # Every kind of Reject the suite draws is checked here: other scenarios only note a wrong
+    # detail (one defect, one clause). Whether a Reject is due at all is judged under the clause
+    # in the last column; where none requires one (the IUT may close instead), a missing Reject
+    # leaves nothing to check.
     Given <connection>
     When the tester sends <message>
-    Then the IUT's Reject.req has the header E37-8.2.8 defines for the rejected message
+    Then the IUT's Reject.req, due under <due>, has the header E37-8.2.8 defines for the rejected message
 
     Examples:
-      | reason | meaning             | connection                                   | message                                 |
-      | 1      | SType Not Supported | a selected connection to the IUT             | a message with PType 0 and SType 11     |
-      | 2      | PType Not Supported | a selected connection to the IUT             | a data message S1F1 with PType 128      |
-      | 3      | Transaction Not Open | a selected connection to the IUT            | Linktest.rsp                            |
-      | 4      | Entity Not Selected | a connection to the IUT that is not selected | S1F1 W                                  |
+      | case                               | connection                                   | message                               | due       |
+      | reason 1, SType 11                 | a selected connection to the IUT             | a message with PType 0 and SType 11   | E37-7.7.2 |
+      | reason 1 or 3, unused SType 8      | a selected connection to the IUT             | a message with PType 0 and SType 8    | E37-7.7.2 |
+      | reason 1, SType 255                | a selected connection to the IUT             | a message with PType 0 and SType 255  | E37-7.7.2 |
+      | reason 2, PType 1                  | a selected connection to the IUT             | a data message S1F1 with PType 1      | E37-7.7.2 |
+      | reason 2, PType 128                | a selected connection to the IUT             | a data message S1F1 with PType 128    | E37-7.7.2 |
+      | reason 3, no open transaction      | a selected connection to the IUT             | Linktest.rsp                          | E37-8.2.8 |
+      | reason 3, no open transaction      | a selected connection to the IUT             | Select.rsp                            | E37-8.2.8 |
+      | reason 4, data in NOT SELECTED     | a connection to the IUT that is not selected | S1F1 W                                | E37-7.3   |
+      | a control message with text        | a selected connection to the IUT             | Linktest.req carrying message text    | none      |
+      | a control message with text        | a connection to the IUT that is not selected | Select.req carrying message text      | none      |
+      | a Select.req the IUT may refuse    | a connection to the IUT that is not selected | Select.req                            | none      |
+
+    @hsms-ss
+    Examples: HSMS-SS does not use Deselect (the IUT may answer or reject it)
+      | case                               | connection                                   | message                               | due       |
+      | Deselect not used                  | a selected connection to the IUT             | Deselect.req                          | none      |
+
+  @E37-8.2.8 @MUST @needs-control
+  Scenario: A Reject.req for a Linktest.rsp that came after T6 has the format of E37 8.2.8
+    # An IUT that closed at T6 (as E37-9.3.1 advises) has nothing to reject.
+    Given a selected connection to the IUT
+    When the IUT is made to send Linktest.req and the tester holds the response
+    And the tester answers the IUT's request after T6
+    Then the IUT's Reject.req, due under none, has the header E37-8.2.8 defines for the rejected message
 
   @E37-8.2.8 @MUST
   Scenario Outline: An unsolicited <response> draws Reject.req reason 3 (Transaction Not Open)

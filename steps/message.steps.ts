@@ -121,13 +121,6 @@ Then('the IUT rejects it with reason {int} or {int}', step({
   await ctx.expectReject([a, b]);
 }));
 
-Then('the Reject.req carries the session id and system bytes of the rejected message and the right byte 2', step({
-  does: 'Compares the last Reject.req with the message the tester sent.',
-  checks: 'E37-8.2.8: same session id and system bytes, byte 2 the PType (reason 2) or the SType (other reasons), PType 0; fail otherwise.',
-}, async (ctx) => {
-  ctx.checkRejectHeader(ctx.lastSentFrame().header, ctx.lastResponse().header);
-}));
-
 Then('the IUT replies with S{int}F{int}', step({
   does: 'Waits (T6 + tolerance) for the next message.',
   checks: 'It is a data reply (even function), not a Reject.req; anything else fails. Matching the primary is checked by "the IUT replies with a reply that matches the primary".',

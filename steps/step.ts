@@ -1,4 +1,4 @@
-import { IutUnreachable, VerdictSignal } from '../src/harness/verdict';
+import { IutUnreachable, JudgedElsewhere, VerdictSignal } from '../src/harness/verdict';
 import type { ScenarioContext } from '../src/harness/scenario-context';
 import { STEP_DOC, type StepDoc } from '../src/harness/step-doc';
 import type { HsmsWorld } from './world';
@@ -44,7 +44,7 @@ export function step<A extends unknown[]>(docOrBody: StepDoc | StepBody<A>, mayb
         reason = `precondition not met: ${reason}`;
       }
       if (err instanceof IutUnreachable) this.ctx.recorder.unreachable = true;
-      this.ctx.recorder.add(verdict, reason);
+      this.ctx.recorder.add(verdict, reason, err instanceof JudgedElsewhere ? err.clauses : undefined);
       if (verdict === 'fail' || verdict === 'error') throw new Error(`${verdict.toUpperCase()}: ${reason}`);
       return 'skipped';
     }

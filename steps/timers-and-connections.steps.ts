@@ -1,6 +1,7 @@
 import { Given, Then, When } from '@cucumber/cucumber';
 import { SType } from '../src/protocol/constants';
 import * as cc from '../src/harness/connection-checks';
+import * as st from '../src/harness/state-checks';
 import { step } from './step';
 
 // ---- connections -------------------------------------------------------------------------------
@@ -59,24 +60,24 @@ When('the tester does not accept connections', step({
 // ---- state machine ----------------------------------------------------------------------------
 
 Then('the IUT treats the connection as NOT SELECTED', step({
-  does: 'Probes with a data message (and Select.req if the IUT answers data).',
-  checks: 'E37-5.3: a Reject (NOT SELECTED) passes; Select status 1 after a data reply (it believed itself SELECTED) fails; a close leaves nothing to judge (inconclusive).',
+  does: 'Probes the new connection with a data message (and Select.req if the IUT answers data).',
+  checks: 'E37-5.3: a Reject (NOT SELECTED) passes, under HSMS-SS a close too; served data with Select status 1 (it believed itself SELECTED) fails; served data otherwise is left to E37-7.3.',
 }, async (ctx) => {
-  await cc.expectNotSelectedState(ctx, false);
+  await st.expectNewConnectionNotSelected(ctx);
 }));
 
 Then('the IUT treats the connection as NOT SELECTED or closes it', step({
-  does: 'As "the IUT treats the connection as NOT SELECTED", where a close is legal (after Deselect or Separate).',
-  checks: 'E37-5.3, 6.4: NOT SELECTED or closed passes; SELECTED fails.',
+  does: 'As "the IUT treats the connection as NOT SELECTED", after a procedure that ends the session (Deselect, Separate); a served message is compared with a new connection.',
+  checks: 'E37-5.3, 6.4: NOT SELECTED or closed passes; a message served here but not on a new connection fails.',
 }, async (ctx) => {
-  await cc.expectNotSelectedState(ctx, true);
+  await st.expectLeftSelected(ctx);
 }));
 
 Then('the IUT treats the second connection as NOT SELECTED or closes it', step({
   does: 'As above, on the connection named "second".',
-  checks: 'E37-5.3: NOT SELECTED or closed passes; SELECTED fails.',
+  checks: 'E37-5.3: NOT SELECTED or closed passes; a message served here but not on a new connection fails.',
 }, async (ctx) => {
-  await cc.expectNotSelectedState(ctx, true, 'second');
+  await st.expectLeftSelected(ctx, 'second');
 }));
 
 Then('the IUT treats the connection as SELECTED', step({

@@ -73,7 +73,7 @@ setWorldConstructor(HsmsWorld);
 
 Before(async function (this: HsmsWorld, { pickle }) {
   const iut = iutSession(this.parameters.iut);
-  this.ctx = new ScenarioContext(iut);
+  this.ctx = new ScenarioContext(iut, pickle.tags.map((t) => t.name));
   if (interrupted) {
     this.ctx.recorder.add('inconclusive', INTERRUPTED);
     this.notRun = true;
@@ -159,6 +159,7 @@ After(async function (this: HsmsWorld, { pickle }) {
     findings: ctx.recorder.findings,
     measurements: ctx.recorder.measurements,
     unreachable: ctx.recorder.unreachable,
+    judgedUnder: ctx.recorder.judgedUnder,
     trace: rendered,
     unavoidableWaitMs: ctx.unavoidableWaitMs,
     ...(evidence ? { traceFile: evidence.file } : {}),

@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DEFINED_STYPES, LINKTEST_SESSION_ID, PType, RejectReason, SType } from '../src/protocol/constants';
+import { DEFINED_STYPES, LINKTEST_SESSION_ID, PType, RejectReason, SType, SelectStatus } from '../src/protocol/constants';
 import { describeHeader, encodeFrame, type Frame, type Header } from '../src/protocol/header';
 import * as msg from '../src/protocol/messages';
 import { FakeClock, type TimerHandle } from '../src/peer/clock';
@@ -20,6 +20,7 @@ import {
   type TransactionOutcome,
 } from '../src/peer/session-machine';
 import { SystemBytesAllocator } from '../src/peer/system-bytes';
+import type { Variant } from '../src/peer/variants';
 
 // ---------------------------------------------------------------------------------------------
 // Test driver
@@ -1313,6 +1314,102 @@ describe('message boundaries', () => {
       }),
       { seed: SEED, numRuns: 300 },
     );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Legal variants (src/peer/variants.ts): the decisions they change, and only those
+// ---------------------------------------------------------------------------------------------
+
+describe('legal variants of the protocol decisions', () => {
+  const v = (...names: Variant[]): Partial<SessionMachineOptions> => ({ variants: new Set(names) });
+
+  test('ss-close-not-selected: anything but Select.req in NOT SELECTED closes; Select.req still selects', () => {
+    const d = notSelected({ standard: 'hsms-ss', ...v('ss-close-not-selected') });
+    d.recv(msg.linktestReq(0x21));
+    const b = d.take();
+    assert.deepEqual(b.sent, []);
+    assert.equal(b.closes.length, 1);
+    const s = notSelected({ standard: 'hsms-ss', ...v('ss-close-not-selected') });
+    s.recv(msg.selectReq(LINKTEST_SESSION_ID, 0x22));
+    assert.equal(s.machine.state, 'SELECTED');
+  });
+
+  test('ss-close-on-separate-not-selected and ss-linktest-ignored-not-selected', () => {
+    const d = notSelected({ standard: 'hsms-ss', ...v('ss-close-on-separate-not-selected') });
+    d.recv(msg.separateReq(LINKTEST_SESSION_ID, 0x23));
+    assert.equal(d.take().closes.length, 1);
+    const l = notSelected({ standard: 'hsms-ss', ...v('ss-linktest-ignored-not-selected') });
+    l.recv(msg.linktestReq(0x24));
+    assert.deepEqual(l.take().sent, []);
+    expectNoClose(l);
+  });
+
+  test('ss-active-rejects-select: Select.req draws Reject reason 1 in either state', () => {
+    const own = notSelected({ standard: 'hsms-ss', ...v('ss-active-rejects-select') });
+    own.select();
+    own.recv(msg.selectRsp(onlySent(own.take()).header, SelectStatus.CommunicationEstablished));
+    own.take();
+    for (const [d, state] of [[notSelected({ standard: 'hsms-ss', ...v('ss-active-rejects-select') }), 'NOT_SELECTED'], [own, 'SELECTED']] as const) {
+      d.recv(msg.selectReq(LINKTEST_SESSION_ID, 0x25));
+      const f = onlySent(d.take());
+      assert.deepEqual([f.header.sType, f.header.byte3, f.header.byte2], [SType.RejectReq, RejectReason.STypeNotSupported, SType.SelectReq]);
+      assert.equal(d.machine.state, state);
+    }
+  });
+
+  test('ss-session-id-ffff: responses and Reject.req carry 0xFFFF; ss-deselect-answered answers Deselect', () => {
+    const d = notSelected({ standard: 'hsms-ss', ...v('ss-session-id-ffff', 'ss-deselect-answered') });
+    d.recv(msg.selectReq(THEIRS, 0x26));
+    assert.equal(onlySent(d.take()).header.sessionId, LINKTEST_SESSION_ID);
+    d.recv(raw({ sType: 11, systemBytes: 0x27 }));
+    assert.equal(onlySent(d.take()).header.sessionId, LINKTEST_SESSION_ID);
+    d.recv(msg.deselectReq(THEIRS, 0x28));
+    const f = onlySent(d.take());
+    assert.deepEqual([f.header.sType, f.header.byte3, f.header.sessionId], [SType.DeselectRsp, 0, LINKTEST_SESSION_ID]);
+  });
+
+  test('alternative-reject-reason: reason 3 for SType 8 and 10, reason 1 for an undefined SType with PType != 0', () => {
+    const d = selected(v('alternative-reject-reason'));
+    for (const sType of [8, 10]) {
+      d.recv(raw({ sType, systemBytes: 0x30 + sType }));
+      const f = onlySent(d.take());
+      assert.deepEqual([f.header.byte3, f.header.byte2], [RejectReason.TransactionNotOpen, sType]);
+    }
+    d.recv(raw({ sType: 11, pType: 128, systemBytes: 0x3f }));
+    const f = onlySent(d.take());
+    assert.deepEqual([f.header.byte3, f.header.byte2], [RejectReason.STypeNotSupported, 11]);
+    d.recv(raw({ sType: 0, pType: 128, systemBytes: 0x40 }));
+    assert.equal(onlySent(d.take()).header.byte3, RejectReason.PTypeNotSupported, 'PType is the only reason for SType 0');
+  });
+
+  test('t7-not-restarted: back in NOT SELECTED after Separate, no T7 runs', () => {
+    const d = selected(v('t7-not-restarted'));
+    d.recv(msg.separateReq(THEIRS, 0x41));
+    d.take();
+    assert.equal(d.machine.state, 'NOT_SELECTED');
+    assert.deepEqual(d.pendingTimers(), []);
+    d.advance(3 * T.t7);
+    expectNoClose(d);
+  });
+
+  test('refusal-a-status-3 on a refused connection: Select.rsp status 3, then the connection closes', () => {
+    const d = notSelected({ ...v('refusal-a-status-3'), selectStatus: () => SelectStatus.ConnectExhaust });
+    d.recv(msg.selectReq(THEIRS, 0x42));
+    const b = d.take();
+    assert.deepEqual(b.sent.map((f) => [f.header.sType, f.header.byte3]), [[SType.SelectRsp, 3]]);
+    assert.equal(b.closes.length, 1);
+  });
+
+  test('without variants none of these decisions changes', () => {
+    const d = notSelected({ standard: 'hsms-ss' });
+    d.recv(msg.linktestReq(0x43));
+    assert.equal(onlySent(d.take()).header.sType, SType.LinktestRsp);
+    d.recv(msg.selectReq(THEIRS, 0x44));
+    assert.equal(onlySent(d.take()).header.sessionId, THEIRS);
+    d.recv(msg.separateReq(THEIRS, 0x45));
+    d.take();
+    assert.deepEqual(d.pendingTimers(), ['t7']);
   });
 });
 

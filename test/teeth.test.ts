@@ -1,64 +1,51 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import * as path from 'node:path';
 import { FAULTS, type Fault } from '../src/peer/faults';
+import { JUDGED_THROUGH } from '../src/harness/requirements';
+import { describeVerdict, pool, suiteProcess, SUITE_TAGS, type ScenarioVerdict } from './support/suite-processes';
 
 /**
- * The suite has teeth: against the embedded reference peer with one deliberate deviation, the
- * clause it breaks is flagged (fail, or warn for a SHOULD-level rule) and no other clause is;
- * against the correct peer everything applicable passes, in both roles.
+ * The suite has teeth, and aims them: against the embedded reference peer with one deliberate
+ * deviation, the clause it breaks is flagged (fail, or warn for a SHOULD-level rule), and every
+ * other clause, apart from the sections judged through that clause (JUDGED_THROUGH), is neither
+ * fail, warn nor inconclusive (one defect, one flagged clause: a scenario the deviation keeps
+ * from judging its own clause defers to the clause that judges it). Against the correct peer
+ * everything applicable passes, in both roles.
  *
- * Each run is a separate process (the suite holds one IUT per process); three run at a time:
- * the runs mostly wait on the peer's timers.
+ * Each run is a separate process, three at a time (support/suite-processes.ts; SUITE_TAGS
+ * narrows every run).
  */
 
-interface ScenarioVerdict {
-  readonly clauses: readonly string[];
-  readonly verdict: string;
-  readonly name: string;
-  readonly reason: string;
-}
-
-const root = path.resolve(__dirname, '../..');
-const runner = path.join(root, 'dist', 'test', 'support', 'suite-with-fault.js');
-
 function runSuite(faults: readonly string[], role: 'passive' | 'active'): Promise<ScenarioVerdict[]> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [runner, faults.length ? faults.join(',') : '-', role, 'e37', '', '--json'], { cwd: root, maxBuffer: 64 * 1024 * 1024, timeout: 240_000 }, (err, stdout, stderr) => {
-      if (err) {
-        reject(new Error(`suite run for ${faults.join(',') || 'no fault'} (${role}) failed: ${err.message}\n${stderr}`));
-        return;
-      }
-      resolve(JSON.parse(stdout) as ScenarioVerdict[]);
-    });
-  });
+  return suiteProcess([faults.length ? faults.join(',') : '-', role, 'e37', SUITE_TAGS], `${faults.join(',') || 'no fault'} (${role})`, 240_000);
 }
 
 /** Faults only an active IUT can show. */
 const ACTIVE_ONLY: ReadonlySet<Fault> = new Set<Fault>([]);
 /** Faults on rules of SHOULD strength: flagged as warn rather than fail. */
 const flagged = (v: string): boolean => v === 'fail' || v === 'warn';
+/** What a deviation may cause on a clause it does not break: nothing. */
+const spread = (v: string): boolean => v === 'fail' || v === 'warn' || v === 'inconclusive' || v === 'error';
 
-async function pool<T, R>(items: readonly T[], width: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await work(items[i]!);
-      }
-    }),
-  );
-  return out;
+/** The clauses a deviation of `clause` may show on: itself and the sections judged through it. */
+function ownClauses(clause: string): Set<string> {
+  return new Set([clause, ...Object.entries(JUDGED_THROUGH).filter(([, parts]) => parts.includes(clause)).map(([parent]) => parent)]);
 }
+
+/**
+ * Deviations that fool a naive state probe together: an IUT that ignores Separate.req and also
+ * accepts Select.req with status 0 while SELECTED must still fail Transition 5.
+ */
+const COMBINED = [
+  { faults: ['separate-ignored-selected', 'reselect-status-0'] as Fault[], scenario: 'Transition 5: Separate leads back to NOT SELECTED', clause: 'E37-7.6.2' },
+];
 
 const faults = Object.keys(FAULTS) as Fault[];
 const jobs: Array<{ faults: Fault[]; role: 'passive' | 'active' }> = [
   { faults: [], role: 'passive' },
   { faults: [], role: 'active' },
   ...faults.map((f) => ({ faults: [f], role: ACTIVE_ONLY.has(f) ? ('active' as const) : ('passive' as const) })),
+  ...COMBINED.map((c) => ({ faults: c.faults, role: 'passive' as const })),
 ];
 let all: Promise<ScenarioVerdict[][]> | null = null;
 function results(): Promise<ScenarioVerdict[][]> {
@@ -67,9 +54,9 @@ function results(): Promise<ScenarioVerdict[][]> {
 }
 
 for (const role of ['passive', 'active'] as const) {
-  test(`the correct reference peer passes every applicable scenario as a ${role} IUT`, { timeout: 900_000 }, async () => {
+  test(`the correct reference peer passes every applicable scenario as a ${role} IUT`, { timeout: 1_800_000 }, async () => {
     const verdicts = (await results())[jobs.findIndex((j) => j.faults.length === 0 && j.role === role)]!;
-    const bad = verdicts.filter((v) => v.verdict !== 'pass' && v.verdict !== 'not-applicable').map((v) => `${v.verdict} on ${v.clauses.join(' ')} "${v.name}": ${v.reason}`);
+    const bad = verdicts.filter((v) => v.verdict !== 'pass' && v.verdict !== 'not-applicable').map(describeVerdict);
     assert.deepEqual(bad, []);
     assert.ok(verdicts.filter((v) => v.verdict === 'pass').length > 0, 'no scenario ran');
   });
@@ -77,14 +64,28 @@ for (const role of ['passive', 'active'] as const) {
 
 for (const fault of faults) {
   const clause = FAULTS[fault].clause;
-  test(`fault ${fault} (${FAULTS[fault].what}) is flagged on ${clause} and nowhere else`, { timeout: 900_000 }, async () => {
-    const verdicts = (await results())[jobs.findIndex((j) => j.faults[0] === fault)]!;
-    const applicable = verdicts.filter((v) => v.verdict !== 'not-applicable');
-    const hits = applicable.filter((v) => flagged(v.verdict));
-    assert.ok(hits.some((v) => v.clauses.includes(clause)), `not flagged on ${clause}`);
-    const elsewhere = hits.filter((v) => !v.clauses.includes(clause)).map((v) => `${v.verdict} on ${v.clauses.join(' ')} "${v.name}": ${v.reason}`);
+  test(`fault ${fault} (${FAULTS[fault].what}) is flagged on ${clause} and nowhere else`, { timeout: 1_800_000 }, async () => {
+    const verdicts = (await results())[jobs.findIndex((j) => j.faults.length === 1 && j.faults[0] === fault)]!;
+    assert.ok(
+      verdicts.some((v) => v.clauses.includes(clause) && flagged(v.verdict)),
+      `not flagged on ${clause}`,
+    );
+    const own = ownClauses(clause);
+    const elsewhere = verdicts.filter((v) => spread(v.verdict) && !v.clauses.some((c) => own.has(c))).map(describeVerdict);
     assert.deepEqual(elsewhere, []);
-    const errors = applicable.filter((v) => v.verdict === 'error').map((v) => `${v.name}: ${v.reason}`);
+    const errors = verdicts.filter((v) => v.verdict === 'error').map(describeVerdict);
     assert.deepEqual(errors, []);
+  });
+}
+
+for (const c of COMBINED) {
+  test(`faults ${c.faults.join(' + ')} together still fail "${c.scenario}"`, { timeout: 1_800_000 }, async () => {
+    const verdicts = (await results())[jobs.findIndex((j) => j.faults.join() === c.faults.join())]!;
+    const v = verdicts.find((r) => r.name === c.scenario);
+    assert.ok(v, `no scenario "${c.scenario}"`);
+    assert.equal(v.verdict, 'fail', describeVerdict(v));
+    const own = new Set(c.faults.flatMap((f) => [...ownClauses(FAULTS[f].clause)]));
+    assert.deepEqual(verdicts.filter((r) => spread(r.verdict) && !r.clauses.some((x) => own.has(x))).map(describeVerdict), []);
+    assert.ok(v.clauses.includes(c.clause));
   });
 }

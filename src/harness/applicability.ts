@@ -36,6 +36,9 @@ export function applicability(tags: readonly string[], iut: IutConfig): string |
     if (iut.capabilities.refusal !== option) return `checks refusal option ${option}; the profile declares option ${iut.capabilities.refusal}`;
   }
   if (has('@hsms-ss') && iut.standard !== 'hsms-ss') return 'an HSMS-SS (E37.1) rule; the profile declares standard: e37';
+  if (has('@tester-selects') && iut.standard === 'hsms-ss' && role === 'active') {
+    return "needs the IUT to accept the tester's Select.req; under HSMS-SS the active entity initiates Select and may reject the remote's with reason 1 (NOTES.md)";
+  }
   if (has('@e37-only') && iut.standard !== 'e37') return 'a rule of generic E37 that HSMS-SS (E37.1) replaces; the profile declares standard: hsms-ss';
   return null;
 }

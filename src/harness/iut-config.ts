@@ -33,6 +33,8 @@ export interface IutConfig {
   readonly launch: LaunchConfig | null;
   /** Embedded reference peer only: deliberate deviations, for the tests that prove the suite can fail. */
   readonly faults?: readonly string[];
+  /** Embedded reference peer only: legal behaviours other than its defaults, for the test that proves the suite never fails a legal IUT. */
+  readonly variants?: readonly string[];
   /** The profile as the user wrote it, flattened, for reports. */
   readonly profileSummary: Readonly<Record<string, string>>;
 }
@@ -50,7 +52,15 @@ export interface LaunchConfig {
 export const SELF_TEST_TIMERS: TimerSeconds = { t3: 1, t5: 0.3, t6: 0.5, t7: 0.8, t8: 0.4 };
 export const SELF_TEST_TOLERANCE = 0.2;
 
-export function embeddedConfig(role: 'passive' | 'active', standard: Standard, faults: readonly string[] = []): IutConfig {
+/** What else the embedded peer can be made to do (src/peer/variants.ts) and how it refuses further connections. */
+export interface LegalBehaviour {
+  readonly variants?: readonly string[];
+  readonly refusal?: RefusalOption;
+}
+
+export function embeddedConfig(role: 'passive' | 'active', standard: Standard, faults: readonly string[] = [], legal: LegalBehaviour = {}): IutConfig {
+  const refusal = legal.refusal ?? 'a';
+  const variants = legal.variants ?? [];
   return {
     name: `hsms-conformance reference peer (${role}${standard === 'hsms-ss' ? ', HSMS-SS' : ''})`,
     role,
@@ -60,11 +70,12 @@ export function embeddedConfig(role: 'passive' | 'active', standard: Standard, f
     standard,
     timers: SELF_TEST_TIMERS,
     tolerance: SELF_TEST_TOLERANCE,
-    capabilities: { multipleConnections: false, refusal: 'a', maxMessageLength: 1024 * 1024 },
+    capabilities: { multipleConnections: false, refusal, maxMessageLength: 1024 * 1024 },
     control: 'embedded',
     initiates: schemaEnum('procedure') as readonly ControlProcedure[],
     launch: null,
     faults,
+    variants,
     profileSummary: {
       name: 'embedded reference peer',
       role,
@@ -72,7 +83,8 @@ export function embeddedConfig(role: 'passive' | 'active', standard: Standard, f
       timers: Object.entries(SELF_TEST_TIMERS)
         .map(([k, v]) => `${k}=${v}`)
         .join(' '),
-      'capabilities.refusal': 'a',
+      'capabilities.refusal': refusal,
+      ...(variants.length > 0 ? { variants: variants.join(' ') } : {}),
       'capabilities.multipleConnections': 'false',
       'capabilities.maxMessageLength': String(1024 * 1024),
       control: 'embedded',

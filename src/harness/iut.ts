@@ -4,6 +4,7 @@ import { defaultResponder } from '../peer/default-responder';
 import { executePeerCommand } from '../peer/command-runner';
 import type { PeerCommand } from '../cli/peer-commands';
 import { parseFaults } from '../peer/faults';
+import { parseVariants } from '../peer/variants';
 import type { IutConfig } from './iut-config';
 import { IutProcess, type ListenAddress } from './iut-process';
 import { TesterConnection, delay } from './tester-connection';
@@ -17,6 +18,9 @@ import { UNREACHABLE_LIMIT } from './stopped-run';
  */
 
 export type ControlCommand = PeerCommand;
+
+/** How long the embedded reference peer may take to listen again (its variants re-listen within 0.5 s). */
+const EMBEDDED_READY_MS = 2000;
 
 /** Kinds of handle (process.getActiveResourcesInfo) a scenario must not leave behind. */
 const WATCHED_RESOURCES = ['TCPSocketWrap', 'TCPServerWrap', 'Timeout', 'ProcessWrap', 'PipeWrap'] as const;
@@ -324,6 +328,19 @@ export class IutSession {
     return conn;
   }
 
+  /**
+   * How long the tester retries a refused connect to a passive IUT. A passive entity may take a
+   * moment to listen again, after a start and after a connection ends alike (some libraries open a
+   * new listener only then): the tester retries as an active entity would, for T5 (E37-9.2.1)
+   * plus the tolerance, or for the launched IUT's ready time (the embedded peer's, EMBEDDED_READY_MS)
+   * when that is longer.
+   */
+  get reconnectWindowMs(): number {
+    const c = this.config;
+    const readyMs = c.launch ? c.launch.readyTimeout * 1000 : c.control === 'embedded' ? EMBEDDED_READY_MS : 0;
+    return Math.max(readyMs, this.timersMs.t5 + this.timersMs.tolerance);
+  }
+
   /** The port the tester listens on for an active IUT. */
   get listenerPort(): number | null {
     return this.listener?.port ?? null;
@@ -357,11 +374,9 @@ export class IutSession {
   private async connectToPassive(trace: WireTrace, name: string, timeoutMs: number): Promise<TesterConnection> {
     const c = this.config;
     const port = this.entity?.port ?? c.port;
-    const { t5, tolerance } = this.timersMs;
     const started = performance.now();
-    const starting = this.readyUntil > started;
-    const deadline = Math.max(this.readyUntil, started + t5 + tolerance);
-    const pause = starting ? 50 : Math.max(50, t5 / 4);
+    const deadline = Math.max(this.readyUntil, started + this.reconnectWindowMs);
+    const pause = 50;
     for (;;) {
       try {
         return await TesterConnection.connect(c.host, port, trace, name, timeoutMs);
@@ -446,7 +461,7 @@ export class IutSession {
         multipleConnections: c.capabilities.multipleConnections,
         refusal: c.capabilities.refusal ?? 'a',
       },
-      { responder: defaultResponder, faults: parseFaults(c.faults ?? []) },
+      { responder: defaultResponder, faults: parseFaults(c.faults ?? []), variants: parseVariants(c.variants ?? [], c.standard, c.role) },
     );
     await entity.start();
     this.entity = entity;

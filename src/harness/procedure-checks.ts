@@ -1,10 +1,11 @@
 import { LINKTEST_SESSION_ID, RejectReason, SType, sTypeName } from '../protocol/constants';
-import { describeHeader, encodeFrame, hex16, hex32, isPrimary, stream, wBit, type Frame, type Header } from '../protocol/header';
+import { describeHeader, encodeFrame, hex16, hex32, isPrimary, stream, wBit, type Frame } from '../protocol/header';
 import * as msg from '../protocol/messages';
 import { describeFrame } from '../peer/event-format';
 import type { ScenarioContext } from './scenario-context';
-import { Failure, HarnessError, Inconclusive, IutUnreachable, NotApplicable, VerdictSignal } from './verdict';
-import { delay } from './tester-connection';
+import { closeIsT7, servedOnNewConnection } from './connection-checks';
+import { expectLeftSelected, expectSelected } from './state-checks';
+import { Failure, HarnessError, JudgedElsewhere, NotApplicable } from './verdict';
 
 /**
  * Checks for the message exchange procedures (E37 section 7) and the message format (section 8).
@@ -21,21 +22,10 @@ function isHsmsSs(ctx: ScenarioContext): boolean {
   return ctx.iut.config.standard === 'hsms-ss';
 }
 
-/** How long to wait for a request the IUT is told to send: an operator needs longer than an adapter. */
-function commandWait(ctx: ScenarioContext): number {
-  return ctx.iut.config.control === 'manual' ? 60_000 : ctx.responseWait + ctx.ms.tolerance;
-}
-
 /** The session id the session on `name` was selected with (the IUT's own Select.req if it sent one). */
 function selectedSessionId(ctx: ScenarioContext, name = MAIN): number {
   const own = ctx.conn(name).received.find((r) => r.frame.header.sType === SType.SelectReq);
   return own ? own.frame.header.sessionId : ctx.controlSessionId;
-}
-
-/** E37-8.2: control messages are header-only with PType 0 (length 10). */
-function checkHeaderOnly(f: Frame): void {
-  if (f.header.pType !== 0) throw new Failure(`${sTypeName(f.header.sType)} with PType ${f.header.pType}; E37-8.2 requires 0`);
-  if (f.text.length > 0) throw new Failure(`${sTypeName(f.header.sType)} carries ${f.text.length} bytes of text; its message length must be 10 (E37-8.2)`);
 }
 
 // ---- sending ---------------------------------------------------------------------------------
@@ -97,7 +87,7 @@ export function sendBadLength(ctx: ScenarioContext, length: number | 'above-max'
  * business), never a reply. Under HSMS-SS a close is allowed too (E37.1-not-selected-failure).
  */
 export async function expectDataRejectedNotAnswered(ctx: ScenarioContext): Promise<void> {
-  const r = await ctx.conn().next(ctx.responseWait);
+  const r = await ctx.conn().next(ctx.replyWait);
   if (r.kind === 'closed') {
     if (isHsmsSs(ctx)) return;
     throw new Failure(`the IUT closed the connection (${r.close.how}) instead of rejecting a data message received in NOT SELECTED`);
@@ -105,7 +95,10 @@ export async function expectDataRejectedNotAnswered(ctx: ScenarioContext): Promi
   if (r.kind === 'timeout') throw new Failure('no answer to a data message in NOT SELECTED: E37-7.3 requires the Reject procedure');
   const f = r.frame.frame;
   ctx.lastReceived = f;
-  if (f.header.sType === SType.RejectReq) return;
+  if (f.header.sType === SType.RejectReq) {
+    ctx.checkRejectDetails(ctx.lastSentFrame().header, f);
+    return;
+  }
   if (f.header.sType === SType.Data) throw new Failure(`the IUT processed a data message in NOT SELECTED and answered ${describeFrame(f)}; E37-7.3 requires a Reject`);
   throw new Failure(`a data message in NOT SELECTED drew ${describeFrame(f)}; E37-7.3 requires a Reject`);
 }
@@ -115,61 +108,21 @@ export async function expectDataRejectedNotAnswered(ctx: ScenarioContext): Promi
  * by `owner` (inconclusive here); under HSMS-SS a close in NOT SELECTED is a legal outcome.
  */
 export async function expectRejectReasonOnly(ctx: ScenarioContext, reasons: readonly number[], owner: string): Promise<void> {
-  const r = await ctx.conn().next(ctx.responseWait);
+  const r = await ctx.conn().next(ctx.replyWait);
   if (r.kind === 'closed' && isHsmsSs(ctx)) return;
-  if (r.kind !== 'frame') throw new Inconclusive(`${ctx.describeNoFrame(r, 'Reject.req')}; whether a Reject is due at all is judged under ${owner}`);
+  if (r.kind !== 'frame') throw new JudgedElsewhere([owner], `${ctx.describeNoFrame(r, 'Reject.req')}, so there is no reason to examine`);
   const f = r.frame.frame;
   ctx.lastReceived = f;
-  if (f.header.sType !== SType.RejectReq) throw new Inconclusive(`no Reject.req to examine (got ${describeFrame(f)}); whether a Reject is due is judged under ${owner}`);
+  if (f.header.sType !== SType.RejectReq) throw new JudgedElsewhere([owner], `the IUT did not reject the message (it sent ${describeFrame(f)}), so there is no reason to examine`);
+  ctx.checkRejectDetails(ctx.lastSentFrame().header, f);
   if (!reasons.includes(f.header.byte3)) throw new Failure(`Reject.req reason ${f.header.byte3}, E37-7.7.2 requires ${reasons.join(' or ')}`);
 }
 
 /** E37-7.3: a primary with the W-bit in SELECTED is answered with a data message, not a Reject (matching is 9.4.1's business). */
 export async function expectDataAnswered(ctx: ScenarioContext): Promise<void> {
-  const f = await ctx.nextFrame('a reply data message');
+  const f = await ctx.nextFrame('a reply data message', 'main', ctx.replyWait);
   if (f.header.sType === SType.RejectReq) throw new Failure(`the IUT rejected a data message in SELECTED: ${describeHeader(f.header)}`);
   if (f.header.sType !== SType.Data) throw new Failure(`expected a reply data message, got ${describeFrame(f)}`);
-}
-
-/**
- * The session state, probed without leaning on one clause alone: S1F1 W draws a Reject (any
- * reason: NOT SELECTED; the reason is 7.7.2's business) or a reply. A reply is confirmed with
- * Select.req: status 1 means SELECTED; status 0 means the IUT was NOT SELECTED yet answered data,
- * which is 7.3's business, so the state is unknown here (inconclusive).
- */
-export async function probeSessionState(ctx: ScenarioContext): Promise<'selected' | 'not-selected' | 'closed'> {
-  const c = ctx.conn();
-  if (!c.isOpen) return 'closed';
-  c.send(ctx.build('S1F1 W'), 'state probe');
-  const r = await c.next(ctx.responseWait);
-  if (r.kind === 'closed') return 'closed';
-  if (r.kind === 'timeout') throw new Failure('state probe S1F1 W: neither a reply nor a Reject.req within the bounded wait');
-  const h = r.frame.frame.header;
-  if (h.sType === SType.RejectReq) return 'not-selected';
-  if (h.sType !== SType.Data) throw new Failure(`state probe S1F1 W drew ${describeFrame(r.frame.frame)}`);
-  c.send(ctx.build('Select.req'), 'state probe: confirms SELECTED');
-  const s = await c.next(ctx.responseWait);
-  if (s.kind === 'closed') return 'closed';
-  if (s.kind === 'frame' && s.frame.frame.header.sType === SType.SelectRsp && s.frame.frame.header.byte3 === 1) return 'selected';
-  const what = s.kind === 'frame' ? describeFrame(s.frame.frame) : 'no Select.rsp';
-  throw new Inconclusive(`the IUT answered the data probe, but a Select.req then drew ${what}: the session state cannot be told (data outside SELECTED is judged under E37-7.3)`);
-}
-
-/**
- * The IUT is NOT SELECTED: data draws a Reject. A close also ends any session. A data reply is
- * confirmed with Select.req before it counts as SELECTED (status 1), since an IUT that answers
- * data outside SELECTED breaks E37-7.3, not the clause under test.
- */
-export async function expectNotSelected(ctx: ScenarioContext): Promise<void> {
-  const state = await probeSessionState(ctx);
-  if (state === 'selected') throw new Failure('the IUT is still SELECTED: it answered a data message and Select.req with status 1 (Communication Already Active)');
-  if (state === 'closed') ctx.recorder.measure('the IUT closed the connection, which ends any session');
-}
-
-/** The IUT has left SELECTED: data draws Reject reason 4, or it has closed the connection. */
-export async function expectSessionEnded(ctx: ScenarioContext, clause: string): Promise<void> {
-  const state = await probeSessionState(ctx);
-  if (state === 'selected') throw new Failure(`the IUT answered a data message: it is still SELECTED, which ${clause} forbids here`);
 }
 
 /**
@@ -180,10 +133,12 @@ export async function expectDeselectInSelected(ctx: ScenarioContext): Promise<vo
   const rsp = await ctx.expectResponse(SType.DeselectRsp);
   const status = rsp.header.byte3;
   if (status === 1) throw new Failure('Deselect.req in SELECTED answered with status 1 (Communication Not Established)');
-  const state = await probeSessionState(ctx);
-  if (status === 0 && state === 'selected') throw new Failure('Deselect.rsp status 0, but the IUT still answers data: it stayed SELECTED');
-  if (status !== 0 && state !== 'selected') throw new Failure(`Deselect.rsp status ${status} (refused), but the IUT left SELECTED`);
-  if (status !== 0) ctx.recorder.measure(`the IUT refused the Deselect with status ${status} and stayed SELECTED (E37-7.4.2 step 3)`);
+  if (status === 0) {
+    await expectLeftSelected(ctx);
+    return;
+  }
+  await expectSelected(ctx, `after refusing the Deselect with status ${status},`);
+  ctx.recorder.measure(`the IUT refused the Deselect with status ${status} and stayed SELECTED (E37-7.4.2 step 3)`);
 }
 
 /** E37-7.4.2 step 3 in NOT SELECTED: a Deselect.rsp with a non-zero status; 1 is the defined one (others WARN); a Reject fails. */
@@ -195,20 +150,26 @@ export async function expectDeselectNotSelected(ctx: ScenarioContext): Promise<v
 }
 
 /**
- * No answer to the last message within T6. A close is allowed (`closeVerdict` 'pass'), graded
- * WARN, or failed.
+ * No answer to the last message within T6. A close is allowed (`closeVerdict` 'pass') or graded
+ * WARN; a close of a NOT SELECTED connection that is the IUT's T7 rather than a reaction to the
+ * message is never graded here (connection-checks closeIsT7: a T7 shorter than declared is
+ * E37-9.2.2's business).
  */
-export async function expectNoAnswer(ctx: ScenarioContext, what: string, closeVerdict: 'pass' | 'warn' | 'fail'): Promise<void> {
+export async function expectNoAnswer(ctx: ScenarioContext, what: string, closeVerdict: 'pass' | 'warn'): Promise<void> {
   const r = await ctx.conn().next(ctx.ms.t6);
   if (r.kind === 'frame') {
     const f = r.frame.frame;
     ctx.lastReceived = f;
     throw new Failure(`the IUT answered ${what} with ${describeFrame(f)}; no response is defined`);
   }
-  if (r.kind === 'closed') {
-    if (closeVerdict === 'fail') throw new Failure(`the IUT closed the connection (${r.close.how}) after ${what}`);
-    if (closeVerdict === 'warn') ctx.recorder.add('warn', `the IUT closed the connection after ${what}; it should ignore it and stay connected`);
+  if (r.kind !== 'closed' || closeVerdict === 'pass') return;
+  const t7 = await closeIsT7(ctx, r.close.at);
+  if (t7?.shortT7) throw new JudgedElsewhere(['E37-9.2.2'], `the IUT closed the connection after ${what}, but ${t7.evidence}: its T7 is shorter than declared`);
+  if (t7) {
+    ctx.recorder.measure(t7.evidence);
+    return;
   }
+  ctx.recorder.add('warn', `the IUT closed the connection after ${what}; it should ignore it and stay connected`);
 }
 
 /** E37-7.6.2: Separate.req in NOT SELECTED is ignored; closing is WARN under e37, correct under HSMS-SS (NOTES.md). */
@@ -222,52 +183,16 @@ export async function rejectedUnknownSType(ctx: ScenarioContext): Promise<void> 
   ctx.send({ header: { ...f.header, sType: 11 }, text: f.text });
   const r = await ctx.conn().next(ctx.responseWait);
   if (r.kind !== 'frame' || r.frame.frame.header.sType !== SType.RejectReq) {
-    throw new Failure(`SType 11 did not draw a Reject.req: ${r.kind === 'frame' ? describeFrame(r.frame.frame) : ctx.describeNoFrame(r, 'Reject.req')}`);
+    throw new JudgedElsewhere(['E37-7.7.2'], `SType 11 did not draw a Reject.req: ${r.kind === 'frame' ? describeFrame(r.frame.frame) : ctx.describeNoFrame(r, 'Reject.req')}`);
   }
+  ctx.checkRejectDetails(ctx.lastSentFrame().header, r.frame.frame);
   ctx.lastReceived = r.frame.frame;
 }
 
 // ---- the IUT initiates -------------------------------------------------------------------------
 
-const COMMANDS: Record<string, { readonly cmd: 'linktest' | 'deselect' | 'separate'; readonly sType: SType }> = {
-  'Linktest.req': { cmd: 'linktest', sType: SType.LinktestReq },
-  'Deselect.req': { cmd: 'deselect', sType: SType.DeselectReq },
-  'Separate.req': { cmd: 'separate', sType: SType.SeparateReq },
-};
-
-/** Makes the IUT send `kind` (Linktest.req, Deselect.req, Separate.req, or S<s>F<f> W) and waits for it; the tester does not auto-answer it. */
-export async function makeIutSend(ctx: ScenarioContext, kind: string): Promise<void> {
-  const c = ctx.conn();
-  await syncWithIut(ctx);
-  const data = /^S(\d+)F(\d+) W$/.exec(kind);
-  if (data) {
-    c.autoAnswer.primaries = false;
-    await ctx.iut.command({ kind: 'send', stream: Number(data[1]), function: Number(data[2]), wBit: true, text: Buffer.alloc(0) }, `make the IUT send ${kind}`);
-    const r = await c.expect((f) => (f.header.sType === SType.Data && isPrimary(f.header) ? f : undefined), commandWait(ctx));
-    if (r.kind !== 'frame') throw new Failure(`told to send ${kind}, the IUT did not: ${ctx.describeNoFrame(r, kind)}`);
-    ctx.lastReceived = r.value;
-    return;
-  }
-  const entry = COMMANDS[kind];
-  if (!entry) throw new HarnessError(`the tester cannot make the IUT send '${kind}'`);
-  if (entry.sType === SType.LinktestReq) c.autoAnswer.linktest = false;
-  await ctx.iut.command({ kind: entry.cmd }, `make the IUT send ${kind}`);
-  await ctx.expectIutRequest(entry.sType, MAIN, commandWait(ctx));
-}
-
-/**
- * An active IUT learns it is SELECTED only when it has read the tester's Select.rsp: a Linktest
- * round trip guarantees that (TCP keeps order) before the IUT is told to do something that
- * needs SELECTED. A passive IUT was SELECTED when it sent its Select.rsp.
- */
-async function syncWithIut(ctx: ScenarioContext): Promise<void> {
-  if (ctx.iut.config.role === 'passive') return;
-  const c = ctx.conn();
-  const req = ctx.build('Linktest.req');
-  c.send(req, 'sync: the IUT has read everything sent before');
-  const r = await c.expect((f) => (f.header.sType === SType.LinktestRsp && f.header.systemBytes === req.header.systemBytes ? f : undefined), ctx.responseWait);
-  if (r.kind !== 'frame') throw new Inconclusive(`the IUT did not answer a synchronising Linktest.req: ${ctx.describeNoFrame(r, 'Linktest.rsp')}`);
-}
+/** The control requests an IUT can be made to send, by name. */
+const REQUEST_STYPE: Readonly<Record<string, SType>> = { 'Linktest.req': SType.LinktestReq, 'Deselect.req': SType.DeselectReq, 'Separate.req': SType.SeparateReq };
 
 /** Answers the IUT's last Linktest.req with Linktest.rsp (E37-7.5.2). */
 export function answerIutLinktest(ctx: ScenarioContext): void {
@@ -286,11 +211,11 @@ export function rejectIutRequest(ctx: ScenarioContext): void {
 export function checkIutControlRequest(ctx: ScenarioContext, kind: string): void {
   const f = ctx.lastResponse();
   const h = f.header;
-  const entry = COMMANDS[kind];
-  if (!entry) throw new HarnessError(`no format check for '${kind}'`);
-  if (h.sType !== entry.sType) throw new Failure(`expected ${kind}, got ${describeFrame(f)}`);
+  const sType = REQUEST_STYPE[kind];
+  if (sType === undefined) throw new HarnessError(`no format check for '${kind}'`);
+  if (h.sType !== sType) throw new Failure(`expected ${kind}, got ${describeFrame(f)}`);
   ctx.checkControlFormat(f);
-  if (entry.sType === SType.LinktestReq) {
+  if (sType === SType.LinktestReq) {
     if (h.sessionId !== LINKTEST_SESSION_ID) throw new Failure(`Linktest.req session id ${hex16(h.sessionId)}; E37-8.2.6 requires 0xFFFF`);
   } else {
     const sid = selectedSessionId(ctx);
@@ -317,9 +242,9 @@ export function checkIutDataSessionId(ctx: ScenarioContext): void {
 
 /** E37-8.1.4.6: the IUT's last two requests of one kind have different system bytes. */
 export function checkDistinctSystemBytes(ctx: ScenarioContext, kind: string): void {
-  const entry = COMMANDS[kind];
-  if (!entry) throw new HarnessError(`unknown request '${kind}'`);
-  const sent = ctx.conn().received.filter((r) => r.frame.header.sType === entry.sType);
+  const sType = REQUEST_STYPE[kind];
+  if (sType === undefined) throw new HarnessError(`unknown request '${kind}'`);
+  const sent = ctx.conn().received.filter((r) => r.frame.header.sType === sType);
   const a = sent[sent.length - 2];
   const b = sent[sent.length - 1];
   if (!a || !b) throw new HarnessError(`the IUT has not sent two ${kind} messages`);
@@ -330,22 +255,45 @@ export function checkDistinctSystemBytes(ctx: ScenarioContext, kind: string): vo
 
 // ---- section 8 -------------------------------------------------------------------------------
 
-/** E37-8.1.2: the frames sent in one segment were all taken: Select.rsp status 0, then the reply to the primary (not Reject 4, not silence). */
+/**
+ * E37-8.1.2: the frames sent in one segment were all taken: Select.rsp status 0 and the reply to
+ * the primary behind it (not Reject 4, not silence). The two may come in either order: the IUT
+ * processed the Select.req first, but may write its responses as they are ready.
+ */
 export async function expectSelectThenReply(ctx: ScenarioContext): Promise<void> {
   const frames = coalesced.get(ctx) ?? [];
   const primary = frames.find((f) => f.header.sType === SType.Data);
   if (!primary) throw new HarnessError('no data message was sent in the segment');
-  const rsp = await ctx.expectResponseToCheck(SType.SelectRsp, 'E37-7.2.2');
-  if (rsp.header.byte3 !== 0) throw new Inconclusive(`the IUT refused the Select.req with status ${rsp.header.byte3}; the data message behind it proves nothing`);
-  const r = await ctx.conn().next(ctx.responseWait);
-  if (r.kind !== 'frame') throw new Failure(`${ctx.describeNoFrame(r, `the reply to ${describeHeader(primary.header)}`)}: the bytes behind the Select.req in the same segment were lost`);
-  const f = r.frame.frame;
-  ctx.lastReceived = f;
-  if (f.header.sType === SType.RejectReq) throw new Failure(`the data message behind the Select.req drew ${describeFrame(f)}: it was processed before the Select.req or as if NOT SELECTED`);
-  // A data answer with the primary's system bytes is its reply even with a wrong function (E37-9.4.1 judges that).
-  if (f.header.sType !== SType.Data || (isPrimary(f.header) && f.header.systemBytes !== primary.header.systemBytes)) {
-    throw new Failure(`expected the reply to the data message, got ${describeFrame(f)}`);
+  const c = ctx.conn();
+  const deadline = ctx.trace.elapsed() + ctx.replyWait;
+  let selectRsp: Frame | null = null;
+  let answer: Frame | null = null;
+  let ended = '';
+  while (!selectRsp || !answer) {
+    const r = await c.next(deadline - ctx.trace.elapsed());
+    if (r.kind !== 'frame') {
+      ended = ctx.describeNoFrame(r, selectRsp ? `the reply to ${describeHeader(primary.header)}` : 'Select.rsp');
+      break;
+    }
+    const f = r.frame.frame;
+    ctx.lastReceived = f;
+    const h = f.header;
+    if (h.sType === SType.SelectRsp && !selectRsp) {
+      selectRsp = f;
+      // SELECTED now: the IUT's own primaries may follow at once and are answered on the side.
+      if (h.byte3 === 0) c.autoAnswer.primaries = true;
+    }
+    // A data answer with the primary's system bytes is its reply even with a wrong function (E37-9.4.1 judges that).
+    else if (h.sType === SType.RejectReq || (h.sType === SType.Data && (!isPrimary(h) || h.systemBytes === primary.header.systemBytes))) answer = f;
+    else throw new Failure(`expected Select.rsp and the reply to the data message, got ${describeFrame(f)}`);
   }
+  if (!selectRsp) throw new JudgedElsewhere(['E37-7.2.2'], `the Select.req in front of the data message was not answered: ${ended}`);
+  if (selectRsp.header.byte3 !== 0) {
+    const served = answer && answer.header.sType === SType.Data ? ` yet served the data message behind it (${describeFrame(answer)}), which E37-7.3 judges` : '';
+    throw new JudgedElsewhere(['E37-7.2.2'], `the IUT refused the Select.req with status ${selectRsp.header.byte3}${served}`);
+  }
+  if (!answer) throw new Failure(`${ended}: the bytes behind the Select.req in the same segment were lost`);
+  if (answer.header.sType === SType.RejectReq) throw new Failure(`the data message behind the Select.req drew ${describeFrame(answer)}: it was processed before the Select.req or as if NOT SELECTED`);
 }
 
 /** E37-8.1.2: every Linktest.req sent in one segment drew its own Linktest.rsp. */
@@ -370,84 +318,50 @@ export async function expectBadLengthHandled(ctx: ScenarioContext): Promise<void
     ctx.recorder.add('warn', 'the IUT kept the connection open after a malformed message length; it should close it (the stream can no longer be trusted)');
     c.destroy();
   }
-  // When the tester closed the first connection itself, a single-connection IUT may not have seen
-  // the close yet and refuse the new Select.req (status 1 or 3): that refusal is retried too.
-  const testerClosed = r.kind === 'timeout';
-  // "Keeps serving new connections" is not "listens at every instant": a passive IUT may re-open
-  // its listening socket after a connection ends (secs4js closes its server when the connection
-  // ends and creates a new one, so a connect in between is refused, or reset from the closing
-  // server's backlog). No conforming active entity reconnects sooner than T5 after a connection
-  // ends (E37-9.2.1), so a new connection that fails is retried for T5 plus the tolerance.
-  const deadline = performance.now() + ctx.ms.t5 + ctx.ms.tolerance;
-  for (;;) {
-    try {
-      await ctx.selectedConnection('after');
-      return;
-    } catch (err) {
-      const retry = err instanceof IutUnreachable || (err instanceof Inconclusive && (afterClosed(ctx) || testerClosed));
-      if (retry && testerClosed) destroyAfter(ctx);
-      if (retry && ctx.iut.config.role === 'passive' && performance.now() < deadline) {
-        await delay(50);
-        continue;
-      }
-      if (err instanceof VerdictSignal && err.verdict !== 'error') throw new Failure(`after the malformed message the IUT no longer serves a new connection: ${err.reason}`);
-      throw err;
-    }
-  }
-}
-
-/** Drops the tester's 'after' connection, if one was opened, before another attempt. */
-function destroyAfter(ctx: ScenarioContext): void {
-  try {
-    ctx.conn('after').destroy();
-  } catch {
-    // none was opened
-  }
-}
-
-/** True when the tester's 'after' connection exists and the IUT has closed it. */
-function afterClosed(ctx: ScenarioContext): boolean {
-  try {
-    return !ctx.conn('after').isOpen;
-  } catch {
-    return false;
-  }
+  ctx.recorder.measure(await servedOnNewConnection(ctx, 'after', 'after the malformed message length'));
 }
 
 /** E37-8.1.4.1 and 8.1.4.6: the IUT's answer echoes a header field of the request (when it rejects, whether it should is 7.7.2's business). */
 export async function expectRejectEchoes(ctx: ScenarioContext, field: 'sessionId' | 'systemBytes'): Promise<void> {
   const r = await ctx.conn().next(ctx.responseWait);
-  if (r.kind !== 'frame') throw new Inconclusive(`${ctx.describeNoFrame(r, 'Reject.req')}; whether one is due is judged under E37-7.7.2`);
+  if (r.kind !== 'frame') throw new JudgedElsewhere(['E37-7.7.2'], `${ctx.describeNoFrame(r, 'Reject.req')}, so there is no Reject.req to examine`);
   const f = r.frame.frame;
   ctx.lastReceived = f;
-  if (f.header.sType !== SType.RejectReq) throw new Inconclusive(`no Reject.req to examine (got ${describeFrame(f)}); whether one is due is judged under E37-7.7.2`);
-  ctx.checkEcho(ctx.lastSentFrame().header, f.header, field);
+  if (f.header.sType !== SType.RejectReq) throw new JudgedElsewhere(['E37-7.7.2'], `no Reject.req to examine (got ${describeFrame(f)})`);
+  const sent = ctx.lastSentFrame().header;
+  ctx.checkRejectDetails(sent, f);
+  ctx.checkEcho(sent, f.header, field);
 }
 
-/** E37-8.2.8: the Reject.req the IUT sent for the last message (its presence is judged elsewhere: inconclusive if absent). */
-export async function expectRejectFormat(ctx: ScenarioContext): Promise<void> {
-  const r = await ctx.conn().next(ctx.responseWait);
-  if (r.kind !== 'frame') throw new Inconclusive(`${ctx.describeNoFrame(r, 'Reject.req')}; whether one is due is judged under E37-7.3 and 7.7.2`);
-  const f = r.frame.frame;
-  ctx.lastReceived = f;
-  if (f.header.sType !== SType.RejectReq) throw new Inconclusive(`no Reject.req to examine (got ${describeFrame(f)}); whether one is due is judged under E37-7.3 and 7.7.2`);
-  checkHeaderOnly(f);
-  if (f.header.byte3 === 0) throw new Failure('Reject.req with reason code 0; E37-8.2.8 requires a non-zero reason');
-  const sent = ctx.lastSentFrame().header;
-  if (isHsmsSs(ctx) && sent.sType === SType.Data) {
-    // E37.1: control messages carry 0xFFFF; the rejected data message carried the device id.
-    const withSid: Header = { ...sent, sessionId: f.header.sessionId === LINKTEST_SESSION_ID ? LINKTEST_SESSION_ID : sent.sessionId };
-    ctx.checkRejectHeader(withSid, f.header);
-    return;
+/**
+ * E37-8.2.8: the Reject.req the IUT sent for the last message has the header 8.2.8 defines
+ * (ScenarioContext.checkRejectDetails). `dueUnder` names the clauses that require a Reject here:
+ * without one the scenario defers to them; when no clause requires it (the IUT may close
+ * instead, or answer), a missing Reject leaves nothing to check here.
+ */
+export async function expectRejectFormat(ctx: ScenarioContext, dueUnder: readonly string[]): Promise<void> {
+  const closed = ctx.conn().closed;
+  if (closed && dueUnder.length === 0) throw new NotApplicable(`the IUT had closed the connection (${closed.how}) at ${(closed.at / 1000).toFixed(3)} s; no Reject.req to examine`);
+  const sent = ctx.lastSentFrame();
+  const r = await ctx.conn().next(ctx.replyWait);
+  const f = r.kind === 'frame' ? r.frame.frame : null;
+  if (f) ctx.lastReceived = f;
+  if (!f || f.header.sType !== SType.RejectReq) {
+    const what = f ? `the IUT answered ${describeFrame(f)}` : ctx.describeNoFrame(r, 'Reject.req');
+    // HSMS-SS (NOTES.md): closing on anything but Select.req in NOT SELECTED replaces the Reject.
+    if (r.kind === 'closed' && isHsmsSs(ctx)) throw new NotApplicable(`${what}, which HSMS-SS allows; no Reject.req to examine`);
+    if (dueUnder.length > 0) throw new JudgedElsewhere(dueUnder, `no Reject.req for ${describeFrame(sent)} to examine: ${what}`);
+    throw new NotApplicable(`the IUT did not reject ${describeFrame(sent)} (${what}), which E37 allows here; no Reject.req to examine`);
   }
-  ctx.checkRejectHeader(sent, f.header);
+  ctx.checkRejectDetails(sent.header, f);
+  ctx.recorder.measure(`${describeFrame(f)} has the header E37-8.2.8 defines for ${describeFrame(sent)}`);
 }
 
 /** E37-8.2.1: the IUT's reply: SType 0, PType 0, the W-bit clear (WARN otherwise). Matching it to the primary is 9.4.1's business. */
 export async function expectReplyFormat(ctx: ScenarioContext): Promise<void> {
-  const f = await ctx.nextFrame('a reply data message');
+  const f = await ctx.nextFrame('a reply data message', 'main', ctx.replyWait);
   const h = f.header;
-  if (h.sType !== SType.Data) throw new Inconclusive(`no reply to examine (got ${describeFrame(f)}); whether one is due is judged under E37-7.3`);
+  if (h.sType !== SType.Data) throw new JudgedElsewhere(['E37-7.3'], `no reply to examine (got ${describeFrame(f)})`);
   if (h.pType !== 0) throw new Failure(`the reply has PType ${h.pType}; E37-8.2.1 requires 0 for SECS-II`);
   if (wBit(h)) ctx.recorder.add('warn', 'the reply has the W-bit set (E37-8.2.1: a reply should clear it)');
 }

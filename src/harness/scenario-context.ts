@@ -2,10 +2,10 @@ import { LINKTEST_SESSION_ID, RejectReason, SType, sTypeName } from '../protocol
 import { describeHeader, hex16, hex32, isPrimary, stream, wBit, type Frame, type Header } from '../protocol/header';
 import * as msg from '../protocol/messages';
 import { describeFrame } from '../peer/event-format';
-import type { IutSession } from './iut';
-import type { Expectation, TesterConnection } from './tester-connection';
+import type { ControlCommand, IutSession } from './iut';
+import type { Expectation, ReceivedFrame, TesterConnection } from './tester-connection';
 import { delay } from './tester-connection';
-import { Failure, HarnessError, Inconclusive, ScenarioRecorder } from './verdict';
+import { Failure, HarnessError, Inconclusive, JudgedElsewhere, ScenarioRecorder } from './verdict';
 import { WireTrace } from './wire-trace';
 
 /**
@@ -26,7 +26,16 @@ export class ScenarioContext {
   /** The last frame the IUT sent that a step consumed. */
   lastReceived: Frame | null = null;
 
-  constructor(readonly iut: IutSession) {}
+  /** `tags`: the scenario's cucumber tags, which name the clauses it judges (`@E37-8.2.8`). */
+  constructor(
+    readonly iut: IutSession,
+    readonly tags: readonly string[] = [],
+  ) {}
+
+  /** Whether this scenario judges `clause` (is tagged with it). */
+  judges(clause: string): boolean {
+    return this.tags.includes(`@${clause}`);
+  }
 
   /** The profile's timers and tolerance in milliseconds. */
   get ms(): IutSession['timersMs'] {
@@ -69,6 +78,15 @@ export class ScenarioContext {
     return this.ms.t6 + this.ms.tolerance;
   }
 
+  /**
+   * Bounded wait for whatever answers a data message (its reply, or a Reject): the tester's T3,
+   * taken as the profile's, plus tolerance. An IUT may reply at any time within T3
+   * (E37-9.4.1.1), so a shorter wait would fail a slow but conforming reply.
+   */
+  get replyWait(): number {
+    return Math.max(this.ms.t3, this.ms.t6) + this.ms.tolerance;
+  }
+
   // ---- connections -------------------------------------------------------------------------
 
   /** Forms a TCP connection in the IUT's role (connects to a passive IUT, accepts an active one) and names it. */
@@ -99,8 +117,8 @@ export class ScenarioContext {
       const req = msg.selectReq(this.controlSessionId, c.allocateSystemBytes());
       c.send(req);
       const r = await c.expect((f) => (f.header.sType === SType.SelectRsp ? f : undefined), this.responseWait);
-      if (r.kind !== 'frame') throw new Inconclusive(`the IUT did not select: ${this.describeNoFrame(r, 'Select.rsp')}`);
-      if (r.value.header.byte3 !== 0) throw new Inconclusive(`the IUT refused Select.req with status ${r.value.header.byte3}`);
+      if (r.kind !== 'frame') throw new JudgedElsewhere(['E37-7.2.2'], `the IUT did not select: ${this.describeNoFrame(r, 'Select.rsp')}`);
+      if (r.value.header.byte3 !== 0) throw new JudgedElsewhere(['E37-7.2.2'], `the IUT refused Select.req with status ${r.value.header.byte3}`);
     } else {
       await this.answerIutSelect(c, 0);
       // The IUT may not have read the Select.rsp yet; one Linktest round trip proves it has, so a
@@ -108,7 +126,7 @@ export class ScenarioContext {
       const probe = this.build('Linktest.req', name);
       c.send(probe, 'confirms the IUT has read the Select.rsp');
       const r = await c.expect((f) => (f.header.sType === SType.LinktestRsp && f.header.systemBytes === probe.header.systemBytes ? f : undefined), this.responseWait);
-      if (r.kind !== 'frame') throw new Inconclusive(`after the select the IUT did not answer Linktest.req: ${this.describeNoFrame(r, 'Linktest.rsp')}`);
+      if (r.kind !== 'frame') throw new JudgedElsewhere(['E37-7.5.2'], `after the select the IUT did not answer Linktest.req: ${this.describeNoFrame(r, 'Linktest.rsp')}`);
     }
     c.autoAnswer.primaries = true;
     return c;
@@ -117,7 +135,7 @@ export class ScenarioContext {
   /** Waits for an active IUT's Select.req and answers it with `status`. */
   private async answerIutSelect(c: TesterConnection, status: number): Promise<void> {
     const r = await c.expect((f) => (f.header.sType === SType.SelectReq ? f : undefined), this.ms.t5 + this.responseWait);
-    if (r.kind !== 'frame') throw new Inconclusive(`the active IUT did not send Select.req after connecting: ${this.describeNoFrame(r, 'Select.req')}`);
+    if (r.kind !== 'frame') throw new JudgedElsewhere(['E37-6.3.3'], `the active IUT did not send Select.req after connecting: ${this.describeNoFrame(r, 'Select.req')}`);
     c.send(msg.selectRsp(r.value.header, status), status === 0 ? 'tester accepts the select' : 'tester keeps the connection NOT SELECTED');
   }
 
@@ -241,29 +259,30 @@ export class ScenarioContext {
   }
 
   /**
-   * Expects the next message to be a Reject.req with one of `reasons`. Its header fields
-   * (byte 2, session id, system bytes) are E37-8.2.8's business: `checkRejectHeader`.
+   * Expects the next message to be a Reject.req with one of `reasons`, answering the last message
+   * sent. Its header fields (byte 2, session id, system bytes) are E37-8.2.8's business: `checkRejectDetails`.
    */
   async expectReject(reasons: readonly number[], name: ConnName = 'main'): Promise<Frame> {
     const f = await this.nextFrame('Reject.req', name);
     const h = f.header;
     if (h.sType !== SType.RejectReq) throw new Failure(`expected Reject.req with reason ${reasons.join(' or ')}, got ${describeFrame(f)}`);
+    this.checkRejectDetails(this.lastSentFrame(name).header, f);
     if (!reasons.includes(h.byte3)) throw new Failure(`Reject.req reason ${h.byte3}, expected ${reasons.join(' or ')}`);
     return f;
   }
 
   /**
-   * E37-8.2.8: session id and system bytes of the rejected message; byte 2 its PType for
-   * reason 2, else its SType. For reasons E37 does not define, byte 2 must be one of the two.
+   * Every Reject.req the IUT sends is checked against E37-8.2.8 wherever it arrives. A wrong
+   * detail is one defect with one clause: it fails a scenario that judges E37-8.2.8 and is only
+   * noted in any other, whose own clause it does not concern (the E37-8.2.8 scenarios exercise
+   * every kind of Reject the suite draws, so nothing is lost).
    */
-  checkRejectHeader(rejected: Header, reject: Header): void {
-    this.checkEcho(rejected, reject, 'systemBytes');
-    this.checkEcho(rejected, reject, 'sessionId');
-    const expected = reject.byte3 === RejectReason.PTypeNotSupported ? [rejected.pType] : reject.byte3 <= 4 ? [rejected.sType] : [rejected.sType, rejected.pType];
-    if (!expected.includes(reject.byte2)) {
-      throw new Failure(`Reject.req reason ${reject.byte3} carries ${reject.byte2} in byte 2; E37-8.2.8 requires ${expected.join(' or ')} (the ${reject.byte3 === 2 ? 'PType' : 'SType'} of the rejected message)`);
-    }
-    if (reject.pType !== 0) throw new Failure(`Reject.req with PType ${reject.pType}`);
+  checkRejectDetails(rejected: Header, reject: Frame): void {
+    const problems = rejectProblems(rejected, reject, this.iut.config.standard === 'hsms-ss');
+    if (problems.length === 0) return;
+    const what = `Reject.req for ${sTypeName(rejected.sType)}${rejected.pType !== 0 ? ` (PType ${rejected.pType})` : ''}: ${problems.join('; ')}`;
+    if (this.judges('E37-8.2.8')) throw new Failure(what);
+    this.recorder.measure(`${what} (judged under E37-8.2.8)`);
   }
 
   /** Expects nothing from the IUT within `ms`: no frame and no close. */
@@ -278,20 +297,41 @@ export class ScenarioContext {
   }
 
   /**
-   * Probes the session state with S1F1 W (E37-7.3): a reply means SELECTED, Reject reason 4
-   * means NOT SELECTED. Header details of the answer are other clauses' business and not judged here.
+   * Makes the IUT initiate `kind` (Linktest.req, Deselect.req, Separate.req or S<s>F<f> W, through
+   * the profile's control) and waits for it. The request is held from the answers on the side, so
+   * the scenario answers it (or not) itself; other traffic of the IUT is still answered. An active
+   * IUT learns it is SELECTED only when it has read the tester's Select.rsp: a Linktest round trip
+   * first guarantees that (TCP keeps order). Inconclusive when the IUT does not send it.
    */
-  async probeSelected(name: ConnName = 'main'): Promise<'selected' | 'not-selected'> {
+  async commandIut(kind: string, name: ConnName = 'main'): Promise<ReceivedFrame> {
     const c = this.conn(name);
-    const probe = this.build('S1F1 W', name);
-    c.send(probe, 'state probe');
-    const r = await c.next(this.responseWait);
-    if (r.kind !== 'frame') throw new Failure(`state probe S1F1 W: ${this.describeNoFrame(r, 'a reply or a Reject.req')}`);
-    const h = r.frame.frame.header;
-    if (h.sType === SType.RejectReq && h.byte3 === RejectReason.EntityNotSelected) return 'not-selected';
-    // A data answer carrying the probe's system bytes is its reply even with a wrong function (E37-9.4.1 judges that).
-    if (h.sType === SType.Data && (!isPrimary(h) || h.systemBytes === probe.header.systemBytes)) return 'selected';
-    throw new Failure(`state probe S1F1 W drew ${describeFrame(r.frame.frame)}`);
+    if (this.iut.config.role !== 'passive') {
+      const req = this.build('Linktest.req', name);
+      c.send(req, 'sync: the IUT has read everything sent before');
+      const r = await c.expect((f) => (f.header.sType === SType.LinktestRsp && f.header.systemBytes === req.header.systemBytes ? f : undefined), this.responseWait);
+      if (r.kind !== 'frame') throw new JudgedElsewhere(['E37-7.5.2'], `the IUT did not answer a synchronising Linktest.req: ${this.describeNoFrame(r, 'Linktest.rsp')}`);
+    }
+    const data = /^S(\d+)F(\d+) W$/.exec(kind);
+    const controls: Record<string, { readonly cmd: 'linktest' | 'deselect' | 'separate'; readonly sType: SType }> = {
+      'Linktest.req': { cmd: 'linktest', sType: SType.LinktestReq },
+      'Deselect.req': { cmd: 'deselect', sType: SType.DeselectReq },
+      'Separate.req': { cmd: 'separate', sType: SType.SeparateReq },
+    };
+    const control = controls[kind];
+    if (!data && !control) throw new HarnessError(`the tester cannot make the IUT send '${kind}'`);
+    const match = data
+      ? (f: Frame): boolean => f.header.sType === SType.Data && isPrimary(f.header) && stream(f.header) === Number(data[1]) && f.header.byte3 === Number(data[2])
+      : (f: Frame): boolean => f.header.sType === control!.sType;
+    c.holdNext(match);
+    const command: ControlCommand = data ? { kind: 'send', stream: Number(data[1]), function: Number(data[2]), wBit: true, text: Buffer.alloc(0) } : { kind: control!.cmd };
+    await this.iut.command(command, `make the IUT send ${kind}`);
+    const r = await c.expect((f) => (match(f) ? f : undefined), this.iut.config.control === 'manual' ? 60_000 : this.responseWait + this.ms.tolerance);
+    if (r.kind !== 'frame') {
+      c.releaseHolds();
+      throw new Inconclusive(`the IUT was told to send ${kind}: ${this.describeNoFrame(r, kind)}`);
+    }
+    this.lastReceived = r.value;
+    return r.frame;
   }
 
   /** Waits for a request the IUT initiates (after connecting, or when told to by control), within T5 + T6. */
@@ -316,17 +356,41 @@ export class ScenarioContext {
     }
   }
 
-  /** NOTES.md: Select.req in SELECTED: status 1 passes, status 0 is WARN, anything else fails. */
+  /**
+   * NOTES.md: Select.req in SELECTED: status 1 passes, status 0 is WARN, anything else fails;
+   * under HSMS-SS an active IUT may reject the tester's Select.req with reason 1 instead.
+   */
   async expectReselectAnswer(name: ConnName = 'main'): Promise<void> {
     const f = await this.nextFrame('Select.rsp', name);
     const h = f.header;
     if (h.sType === SType.SelectRsp && h.byte3 === 1) return;
+    if (h.sType === SType.RejectReq && h.byte3 === RejectReason.STypeNotSupported && this.iut.config.standard === 'hsms-ss' && this.iut.config.role !== 'passive') {
+      this.checkRejectDetails(this.lastSentFrame(name).header, f);
+      this.recorder.measure('the active HSMS-SS IUT rejects the remote Select.req with reason 1 (NOTES.md: the active entity initiates Select)');
+      return;
+    }
     if (h.sType === SType.SelectRsp && h.byte3 === 0) {
       this.recorder.add('warn', 'Select.req in SELECTED answered with status 0; status 1 (Communication Already Active) expected');
       return;
     }
     if (h.sType === SType.SelectRsp) throw new Failure(`Select.req in SELECTED answered with status ${h.byte3}; status 1 expected`);
     throw new Failure(`Select.req in SELECTED drew ${describeFrame(f)}; Select.rsp status 1 expected`);
+  }
+
+  /**
+   * The last procedure message that changes the session state on `name` (Select, Deselect or
+   * Separate, either direction), named for a verdict: "the tester's Separate.req".
+   */
+  lastProcedure(name: ConnName = 'main'): string {
+    const procedure = new Set<number>([SType.SelectReq, SType.SelectRsp, SType.DeselectReq, SType.DeselectRsp, SType.SeparateReq]);
+    for (let i = this.trace.entries.length - 1; i >= 0; i--) {
+      const e = this.trace.entries[i]!;
+      if (e.kind !== 'frame' || e.conn !== name || !procedure.has(e.frame.header.sType)) continue;
+      const h = e.frame.header;
+      const status = h.sType === SType.SelectRsp || h.sType === SType.DeselectRsp ? ` status ${h.byte3}` : '';
+      return `${e.dir === 'out' ? "the tester's" : "the IUT's"} ${sTypeName(h.sType)}${status}`;
+    }
+    return 'the procedure';
   }
 
   /** The last frame a step consumed from the IUT. */
@@ -438,4 +502,24 @@ export async function withJitter<T>(work: Promise<T>): Promise<{ value: T; jitte
   } finally {
     clearInterval(tick);
   }
+}
+
+/**
+ * E37-8.2.8: what is wrong with `reject` as the Reject.req of `rejected`: a non-zero reason, byte 2
+ * the rejected PType for reason 2 and its SType otherwise (either for the reasons E37 leaves to
+ * subsidiary standards or to the entity), the rejected message's session id and system bytes,
+ * PType 0 and no text. Under HSMS-SS a control message carries session id 0xFFFF (NOTES.md), so
+ * that passes as well as the echo.
+ */
+export function rejectProblems(rejected: Header, reject: Frame, hsmsSs: boolean): string[] {
+  const h = reject.header;
+  const out: string[] = [];
+  if (h.byte3 === 0) out.push('reason code 0; E37-8.2.8 requires a non-zero reason');
+  const byte2 = h.byte3 === RejectReason.PTypeNotSupported ? [rejected.pType] : h.byte3 >= 1 && h.byte3 <= 4 ? [rejected.sType] : [rejected.sType, rejected.pType];
+  if (!byte2.includes(h.byte2)) out.push(`byte 2 is ${h.byte2}; for reason ${h.byte3} it must be ${byte2.join(' or ')} (the ${h.byte3 === RejectReason.PTypeNotSupported ? 'PType' : 'SType'} of the rejected message)`);
+  if (h.systemBytes !== rejected.systemBytes) out.push(`system bytes ${hex32(h.systemBytes)} are not the rejected message's ${hex32(rejected.systemBytes)}`);
+  if (h.sessionId !== rejected.sessionId && !(hsmsSs && h.sessionId === LINKTEST_SESSION_ID)) out.push(`session id ${hex16(h.sessionId)} is not the rejected message's ${hex16(rejected.sessionId)}`);
+  if (h.pType !== 0) out.push(`PType ${h.pType}; control messages carry 0`);
+  if (reject.text.length > 0) out.push(`${reject.text.length} bytes of text; a Reject.req is a header only`);
+  return out;
 }

@@ -7,6 +7,7 @@ import { scenarioClauses, strengthOfTags } from './clause-tags';
 import type { IutConfig } from './iut-config';
 import { builtInSupportFiles, userSupport } from './step-files';
 import { EMPTY_CATALOGUE, type UserCatalogue } from './user-requirements';
+import { resolveJudgedElsewhere } from './judged-elsewhere';
 import { VERDICT_MEDIA_TYPE, type Verdict, type VerdictRecord } from './verdict';
 
 /**
@@ -33,6 +34,8 @@ export interface ScenarioResult {
   readonly reason: string;
   readonly measurements: readonly string[];
   readonly unreachable: boolean;
+  /** Clauses a not-applicable verdict defers to (judged-elsewhere.ts); empty otherwise. */
+  readonly judgedUnder?: readonly string[];
   readonly trace: string;
   /** The scenario's pcap relative to the report folder ('traces/<slug>.pcap'), '' when none was written. */
   readonly traceFile: string;
@@ -141,7 +144,7 @@ export async function runSuite(options: SuiteRunOptions): Promise<{ results: Sce
   const support = await cachedSupport(runConfiguration, environment);
   const collector = new ResultCollector(options.iut.role, new Set(catalogue.requirements.map((r) => r.id)), options.onScenario);
   const { success } = await runCucumber({ ...runConfiguration, support }, environment, (e) => collector.add(e));
-  return { results: collector.results, cucumberSuccess: success };
+  return { results: resolveJudgedElsewhere(collector.results), cucumberSuccess: success };
 }
 
 type SupportLibrary = Awaited<ReturnType<typeof loadSupport>>;
@@ -227,6 +230,7 @@ class ResultCollector {
       reason,
       measurements: record?.measurements ?? [],
       unreachable: record?.unreachable ?? false,
+      judgedUnder: record?.judgedUnder ?? [],
       trace: record?.trace ?? '',
       traceFile: record?.traceFile ?? '',
       unavoidableWaitMs: record?.unavoidableWaitMs ?? 0,

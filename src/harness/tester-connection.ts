@@ -1,7 +1,7 @@
 import * as net from 'node:net';
 import { LINKTEST_SESSION_ID, SType } from '../protocol/constants';
 import { FrameDecoder, type FramingError } from '../protocol/frame-decoder';
-import { encodeFrame, isPrimary, wBit, type Frame } from '../protocol/header';
+import { describeHeader, encodeFrame, isPrimary, wBit, type Frame } from '../protocol/header';
 import * as msg from '../protocol/messages';
 import type { WireTrace } from './wire-trace';
 
@@ -10,9 +10,12 @@ import type { WireTrace } from './wire-trace';
  * forbids, strict enough to decode what the IUT sends with the reference codec.
  *
  * Unrelated but legal traffic from the IUT must not fail a scenario (STYLE.md: h2spec's most
- * common false failure). Unless a scenario turns it off, the tester answers the IUT's own
- * Linktest.req and replies to its primaries with the W-bit on the side, and leaves those frames
- * out of what the scenario waits for.
+ * common false failure). The tester answers the IUT's own Linktest.req and, once SELECTED,
+ * replies to its primaries with the W-bit on the side, and leaves those frames out of what the
+ * scenario waits for; a scenario that waits for one such request of the IUT holds it
+ * (holdNext). Nothing is answered in the middle of a message the tester is still sending (it
+ * follows the length prefixes of what it writes): such answers wait until that message is
+ * complete, and never go out after one left incomplete on purpose.
  */
 
 export interface CloseInfo {
@@ -47,8 +50,25 @@ const TESTER_MAX_LENGTH = 64 * 1024 * 1024;
 
 export class TesterConnection {
   readonly name: string;
-  /** Primaries are answered only once the scenario has selected (data outside SELECTED is a finding). */
-  readonly autoAnswer: AutoAnswer = { linktest: true, primaries: false };
+  /**
+   * Primaries are answered only once the scenario has selected (data outside SELECTED is a
+   * finding). Turning `primaries` on also answers the W-bit primaries already waiting: the IUT may
+   * send one right behind its Select.rsp, before the tester has read that.
+   */
+  readonly autoAnswer: AutoAnswer;
+  private answerPrimaries = false;
+  /** Requests of the IUT a scenario waits for: the next frame each matches is queued, not answered on the side. */
+  private holds: Array<(f: Frame) => boolean> = [];
+  /** The length prefix of the tester's own message being written, while incomplete. */
+  private outPrefix: number[] = [];
+  /** Bytes of the tester's own message still to be written after its prefix (0 between messages). */
+  private outRemaining = 0;
+  /** Answers on the side that wait for the tester's own message to be complete. */
+  private deferred: Array<{ frame: Frame; note: string }> = [];
+  /** The IUT requests those answers belong to, whether answered late or never. */
+  private readonly deferredRequests: ReceivedFrame[] = [];
+  /** System bytes of the answers sent on the side, so that a Reject of one is recognised as side traffic. */
+  private readonly sideAnswers = new Set<number>();
   /** Frames received and not yet consumed by an expectation. */
   private readonly queue: ReceivedFrame[] = [];
   /** Every frame received, consumed or not, in order. */
@@ -74,6 +94,17 @@ export class TesterConnection {
     name: string,
   ) {
     this.name = name;
+    const self = this;
+    this.autoAnswer = {
+      linktest: true,
+      get primaries(): boolean {
+        return self.answerPrimaries;
+      },
+      set primaries(on: boolean) {
+        self.answerPrimaries = on;
+        if (on) self.answerWaitingPrimaries();
+      },
+    };
     this.openedAt = trace.elapsed();
     socket.setNoDelay(true);
     trace.endpoints.set(name, {
@@ -162,8 +193,31 @@ export class TesterConnection {
     }
     if (frame) this.trace.frame(this.name, 'out', frame, note);
     else this.trace.event(this.name, `tester sends ${bytes.length} raw bytes: ${bytes.subarray(0, 32).toString('hex')}${bytes.length > 32 ? '...' : ''}${note ? ` [${note}]` : ''}`);
+    this.write(bytes);
+  }
+
+  /** Every byte the tester sends goes through here, so it knows when it is between messages. */
+  private write(bytes: Buffer): void {
     this.trace.bytes(this.name, 'out', bytes);
     this.socket.write(bytes);
+    for (let i = 0; i < bytes.length; ) {
+      if (this.outRemaining > 0) {
+        const n = Math.min(this.outRemaining, bytes.length - i);
+        this.outRemaining -= n;
+        i += n;
+        continue;
+      }
+      this.outPrefix.push(bytes[i++]!);
+      if (this.outPrefix.length === 4) {
+        this.outRemaining = Buffer.from(this.outPrefix).readUInt32BE(0);
+        this.outPrefix = [];
+      }
+    }
+    if (this.betweenMessages && this.deferred.length > 0) for (const d of this.deferred.splice(0)) this.send(d.frame, d.note);
+  }
+
+  private get betweenMessages(): boolean {
+    return this.outRemaining === 0 && this.outPrefix.length === 0;
   }
 
   /** Sends `bytes` in pieces of `pieceSize` with `gapMs` between them (T8 scenarios, split length prefixes). */
@@ -175,10 +229,23 @@ export class TesterConnection {
         this.trace.blockedMs += gapMs;
       }
       if (!this.isOpen) break;
-      const piece = bytes.subarray(i, i + pieceSize);
-      this.trace.bytes(this.name, 'out', piece);
-      this.socket.write(piece);
+      this.write(bytes.subarray(i, i + pieceSize));
     }
+  }
+
+  /** Requests of the IUT that arrived while the tester was in the middle of its own message, so it answered late or never; oldest first. */
+  get requestsDuringOwnMessage(): readonly ReceivedFrame[] {
+    return this.deferredRequests;
+  }
+
+  /** The next frame `match` accepts is queued for the scenario instead of being answered on the side. */
+  holdNext(match: (f: Frame) => boolean): void {
+    this.holds.push(match);
+  }
+
+  /** Forgets holds nothing matched (the IUT did not send what the scenario waited for). */
+  releaseHolds(): void {
+    this.holds = [];
   }
 
   /**
@@ -296,7 +363,7 @@ export class TesterConnection {
       if (this.received.length >= MAX_KEPT_FRAMES) this.received.shift();
       this.received.push(received);
       if (this.queue.length >= MAX_KEPT_FRAMES) this.queue.shift();
-      const auto = this.autoAnswerFor(out.frame);
+      const auto = this.autoAnswerFor(received);
       this.trace.frame(this.name, 'in', out.frame, auto ?? undefined);
       if (auto) continue;
       this.queue.push(received);
@@ -305,19 +372,49 @@ export class TesterConnection {
   }
 
   /** Answers legal IUT traffic the scenario is not about; returns the trace note, or null to queue the frame. */
-  private autoAnswerFor(f: Frame): string | null {
+  private autoAnswerFor(r: ReceivedFrame): string | null {
+    const f = r.frame;
     const h = f.header;
     if (h.pType !== 0) return null;
     if (h.sType === SType.LinktestRsp && this.keepAlives.delete(h.systemBytes)) return 'answer to a keep-alive';
-    if (h.sType === SType.LinktestReq && this.autoAnswer.linktest && h.sessionId === LINKTEST_SESSION_ID) {
-      this.send(msg.linktestRsp(h), 'auto-answer');
-      return "IUT's own Linktest, answered on the side";
+    // An answer on the side can arrive after the IUT's state moved on (a reply once the session
+    // ended draws Reject reason 4, a Linktest.rsp after its T6 reason 3): side traffic too.
+    if (h.sType === SType.RejectReq && this.sideAnswers.delete(h.systemBytes)) return "the IUT rejected an answer the tester sent on the side (the IUT's state had moved on)";
+    const linktest = h.sType === SType.LinktestReq && this.autoAnswer.linktest && h.sessionId === LINKTEST_SESSION_ID;
+    const primary = h.sType === SType.Data && this.answerPrimaries && isPrimary(h) && wBit(h);
+    if (!linktest && !primary) return null;
+    const hold = this.holds.findIndex((m) => m(f));
+    if (hold >= 0) {
+      this.holds.splice(hold, 1);
+      return null;
     }
-    if (h.sType === SType.Data && this.autoAnswer.primaries && isPrimary(h) && wBit(h)) {
-      this.send(msg.replyTo(h), 'auto-reply');
-      return "IUT's own primary, replied on the side";
+    this.answerAside(r, linktest ? msg.linktestRsp(h) : msg.replyTo(h), linktest ? 'auto-answer' : 'auto-reply');
+    return linktest ? "IUT's own Linktest, answered on the side" : "IUT's own primary, replied on the side";
+  }
+
+  /** Sends an answer on the side, or holds it while the tester is in the middle of its own message. */
+  private answerAside(r: ReceivedFrame, answer: Frame, note: string): void {
+    this.sideAnswers.add(answer.header.systemBytes);
+    if (this.sideAnswers.size > MAX_KEPT_FRAMES) this.sideAnswers.delete(this.sideAnswers.values().next().value!);
+    if (this.betweenMessages) {
+      this.send(answer, note);
+      return;
     }
-    return null;
+    this.deferredRequests.push(r);
+    this.deferred.push({ frame: answer, note: `${note}, held until the tester's own message was complete` });
+    this.trace.event(this.name, `answer held: the tester is in the middle of its own message (${describeHeader(r.frame.header)})`);
+  }
+
+  /** W-bit primaries of the IUT queued before primaries were answered on the side. */
+  private answerWaitingPrimaries(): void {
+    for (let i = 0; i < this.queue.length; i++) {
+      const r = this.queue[i]!;
+      const h = r.frame.header;
+      if (h.sType !== SType.Data || h.pType !== 0 || !isPrimary(h) || !wBit(h) || this.holds.some((m) => m(r.frame))) continue;
+      this.queue.splice(i--, 1);
+      this.trace.event(this.name, `the IUT's ${describeHeader(h)} came right behind the select: replied on the side`);
+      this.answerAside(r, msg.replyTo(h), 'auto-reply');
+    }
   }
 }
 

@@ -1,12 +1,13 @@
 import { LINKTEST_SESSION_ID, RejectReason, SType, sTypeName } from '../protocol/constants';
-import { encodeFrame, hex16, isPrimary, stream, wBit, type Frame } from '../protocol/header';
+import { encodeFrame, hex16, isPrimary, stream, type Frame } from '../protocol/header';
 import * as msg from '../protocol/messages';
 import { tryDecodeItem } from '../protocol/secs2';
 import { describeFrame } from '../peer/event-format';
-import type { ControlCommand } from './iut';
+import { servedOnNewConnection } from './connection-checks';
+import { describeAnswer, probeWithData } from './state-checks';
 import type { ScenarioContext } from './scenario-context';
 import type { TesterConnection } from './tester-connection';
-import { Failure, Inconclusive, NotApplicable, VerdictSignal } from './verdict';
+import { Failure, Inconclusive, JudgedElsewhere, NotApplicable, VerdictSignal } from './verdict';
 import { E37_MINIMUM_RANGES, type TimerName } from '../peer/parameters';
 
 /**
@@ -26,12 +27,16 @@ interface TransactionState {
   held: HeldRequest | null;
   /** The response or reply the tester sent late (after T6 or T3); null when the IUT had closed first. */
   late: Frame | null;
+  /** The IUT's request `late` answers. */
+  lateFor: HeldRequest | null;
   /** When the IUT closed before the late answer could be sent (trace clock, ms). */
   closedBeforeLate: number | null;
   /** Frames the IUT sent in answer to the stream 9 provocations, with what was sent. */
   provoked: { readonly sent: readonly Frame[]; readonly received: readonly Frame[] } | null;
   /** Outcome of a Select.req on a second connection (E37.1 single session). */
   second: string | null;
+  /** The tester answered the held request before the scenario's own step did, to keep it within the IUT's T6. */
+  answeredEarly: boolean;
 }
 
 const states = new WeakMap<ScenarioContext, TransactionState>();
@@ -39,7 +44,7 @@ const states = new WeakMap<ScenarioContext, TransactionState>();
 function state(ctx: ScenarioContext): TransactionState {
   let s = states.get(ctx);
   if (!s) {
-    s = { held: null, late: null, closedBeforeLate: null, provoked: null, second: null };
+    s = { held: null, late: null, lateFor: null, closedBeforeLate: null, provoked: null, second: null, answeredEarly: false };
     states.set(ctx, s);
   }
   return s;
@@ -52,11 +57,6 @@ function held(ctx: ScenarioContext): HeldRequest {
 }
 
 const secs = (ms: number): string => `${(ms / 1000).toFixed(3)} s`;
-
-/** Extra wait for an operator when control is manual. */
-function commandWait(ctx: ScenarioContext): number {
-  return ctx.responseWait + (ctx.iut.config.control === 'manual' ? 60_000 : 0);
-}
 
 /** A frame header as the 10 bytes on the wire (E37-8.1.2). */
 function headerBytes(f: Frame): Buffer {
@@ -75,36 +75,10 @@ function isStream9(f: Frame): boolean {
 
 type HeldKind = 'Linktest.req' | 'S1F1 W' | 'Separate.req' | 'Deselect.req';
 
-/**
- * Makes the IUT initiate `kind` (control required) and waits for it; the tester does not answer
- * it. The scenario's connection must exist. Inconclusive when the IUT does not send it.
- */
+/** Makes the IUT initiate `kind` (control required) and holds it unanswered (ScenarioContext.commandIut). */
 export async function makeIutSend(ctx: ScenarioContext, kind: HeldKind): Promise<void> {
-  const c = ctx.conn();
-  let command: ControlCommand;
-  let match: (f: Frame) => boolean;
-  if (kind === 'Linktest.req') {
-    c.autoAnswer.linktest = false;
-    command = { kind: 'linktest' };
-    match = (f) => f.header.sType === SType.LinktestReq;
-  } else if (kind === 'Separate.req') {
-    command = { kind: 'separate' };
-    match = (f) => f.header.sType === SType.SeparateReq;
-  } else if (kind === 'Deselect.req') {
-    command = { kind: 'deselect' };
-    match = (f) => f.header.sType === SType.DeselectReq;
-  } else {
-    // An active IUT may not yet have read the tester's Select.rsp: a Linktest round trip orders it.
-    if (ctx.iut.config.role !== 'passive') await ctx.expectLinktestAnswered();
-    c.autoAnswer.primaries = false;
-    command = { kind: 'send', stream: 1, function: 1, wBit: true, text: Buffer.alloc(0) };
-    match = (f) => f.header.sType === SType.Data && stream(f.header) === 1 && f.header.byte3 === 1 && wBit(f.header);
-  }
-  await ctx.iut.command(command, `make the IUT send ${kind}`);
-  const r = await c.expect((f) => (match(f) ? f : undefined), commandWait(ctx));
-  if (r.kind !== 'frame') throw new Inconclusive(`the IUT was told to send ${kind}: ${ctx.describeNoFrame(r, kind)}`);
-  ctx.lastReceived = r.value;
-  state(ctx).held = { frame: r.value, at: r.frame.at };
+  const r = await ctx.commandIut(kind);
+  state(ctx).held = { frame: r.frame, at: r.at };
 }
 
 /** An active IUT's connection whose Select.req the tester holds unanswered. */
@@ -131,14 +105,13 @@ function answerTo(req: Frame): Frame {
   }
 }
 
-/** Answers the held request now and turns the tester's side answering back on. */
+/** Answers the held request now (unless the tester already had to, to keep it within the IUT's T6). */
 export function answerHeld(ctx: ScenarioContext): void {
+  if (state(ctx).answeredEarly && !state(ctx).held) return;
   const h = held(ctx);
   const c = ctx.conn();
   ctx.send(answerTo(h.frame), 'main', 'tester answers the held request');
   if (h.frame.header.sType === SType.SelectReq) c.autoAnswer.primaries = true;
-  c.autoAnswer.linktest = true;
-  if (h.frame.header.sType === SType.Data) c.autoAnswer.primaries = true;
   state(ctx).held = null;
 }
 
@@ -179,6 +152,7 @@ export async function answerHeldLate(ctx: ScenarioContext, timer: 3 | 6): Promis
   ctx.send(late, 'main', `late: T${timer} + tolerance after the IUT's request`);
   ctx.recorder.measure(`late answer sent ${secs(ctx.trace.elapsed() - h.at)} after the IUT's request (T${timer} = ${secs(ctx.timerMs(timer))}, tolerance ${secs(ctx.ms.tolerance)})`);
   s.late = late;
+  s.lateFor = h;
   s.held = null;
 }
 
@@ -189,8 +163,20 @@ export async function expectLateResponseRejected(ctx: ScenarioContext): Promise<
     ctx.recorder.measure('the IUT closed at T6 as E37-9.3.1 advises, so no transaction could be answered late');
     return;
   }
-  const reject = await ctx.expectReject([RejectReason.TransactionNotOpen]);
-  ctx.checkRejectHeader(s.late.header, reject.header);
+  // A close that crosses the late answer, within the tolerance of the IUT's T6, is that T6 close
+  // running a little late (its timing is judged by the T6 scenario), not a refusal to reject.
+  const r = await ctx.conn().next(ctx.responseWait);
+  const t6Close = s.lateFor!.at + ctx.ms.t6 + 2 * ctx.ms.tolerance;
+  if (r.kind === 'closed' && r.close.at <= t6Close) {
+    ctx.recorder.measure(`the IUT closed ${secs(r.close.at - s.lateFor!.at)} after its request, crossing the late answer: its T6 close (E37-9.3.1), so nothing was left to reject`);
+    return;
+  }
+  if (r.kind !== 'frame') throw new Failure(ctx.describeNoFrame(r, 'Reject.req reason 3 for the late response'));
+  const f = r.frame.frame;
+  ctx.lastReceived = f;
+  if (f.header.sType !== SType.RejectReq) throw new Failure(`the late ${describeFrame(s.late)} drew ${describeFrame(f)}; Reject.req reason 3 expected`);
+  ctx.checkRejectDetails(s.late.header, f);
+  if (f.header.byte3 !== RejectReason.TransactionNotOpen) throw new Failure(`the late ${describeFrame(s.late)} drew Reject.req reason ${f.header.byte3}; reason 3 (Transaction Not Open) expected`);
 }
 
 // ---- 9.3.2 stateless transactions -------------------------------------------------------------
@@ -200,13 +186,32 @@ export async function expectHandledAsUsual(ctx: ScenarioContext): Promise<void> 
   const sent = ctx.lastSentFrame();
   const h = sent.header;
   const what = h.sType === SType.LinktestReq ? 'Linktest.rsp' : 'the reply';
-  const r = await ctx.conn().next(ctx.responseWait);
+  const c = ctx.conn();
   const open = state(ctx).held;
   const pending = open ? ` while its own ${sTypeName(open.frame.header.sType)} was open` : '';
+  const until = ctx.trace.elapsed() + (h.sType === SType.Data ? ctx.replyWait : ctx.responseWait);
+  let r: Awaited<ReturnType<typeof c.next>>;
+  if (open && isControl(open.frame)) {
+    // A reply may take up to T3, longer than the IUT's T6 on its own request: the tester answers
+    // that request in time (the message arrived while it was open) and waits on for the reply.
+    const inTime = open.at + ctx.ms.t6 - ctx.ms.tolerance;
+    r = await c.next(Math.max(0, Math.min(inTime, until) - ctx.trace.elapsed()));
+    if (r.kind === 'timeout' && ctx.trace.elapsed() < until) {
+      answerHeld(ctx);
+      state(ctx).answeredEarly = true;
+      ctx.recorder.measure(`the tester answered the IUT's open ${sTypeName(open.frame.header.sType)} ${secs(ctx.trace.elapsed() - open.at)} after it, within its T6, while waiting for ${what}`);
+      r = await c.next(until - ctx.trace.elapsed());
+    }
+  } else {
+    r = await c.next(until - ctx.trace.elapsed());
+  }
+  if (r.kind === 'timeout' && h.sType === SType.LinktestReq && open?.frame.header.sType === SType.SelectReq && ctx.iut.config.standard === 'hsms-ss') {
+    throw new NotApplicable(`no Linktest.rsp${pending}: the IUT is NOT SELECTED, and HSMS-SS uses Linktest only in SELECTED (NOTES.md), so it need not answer`);
+  }
   if (r.kind === 'timeout' && h.sType === SType.LinktestReq && open?.frame.header.sType === SType.SelectReq) {
     // With its Select.req open the IUT is NOT SELECTED: an IUT that never answers Linktest there
     // breaks E37-7.5, which is judged on its own; the open transaction may not be the cause.
-    throw new Inconclusive(`no Linktest.rsp${pending}; the IUT is NOT SELECTED, and whether it answers Linktest there at all is judged under E37-7.5`);
+    throw new JudgedElsewhere(['E37-7.5'], `no Linktest.rsp${pending}; the IUT is NOT SELECTED, and whether it answers Linktest there at all is not this clause's business`);
   }
   if (r.kind !== 'frame') throw new Failure(`${ctx.describeNoFrame(r, what)}${pending} (E37-9.3.2)`);
   const f = r.frame.frame;
@@ -228,7 +233,8 @@ export async function provokeControlMessages(ctx: ScenarioContext): Promise<void
   const probes: Frame[] = [ctx.build('Linktest.req'), ctx.build('Select.req'), { header: { ...unknown.header, sessionId: ctx.controlSessionId, sType: 11 }, text: unknown.text }];
   for (const p of probes) {
     ctx.send(p);
-    await c.expect((f) => (isControl(f) ? f : undefined), ctx.responseWait);
+    const r = await c.expect((f) => (isControl(f) ? f : undefined), ctx.responseWait);
+    if (r.kind === 'frame' && r.value.header.sType === SType.RejectReq) ctx.checkRejectDetails(p.header, r.value);
     if (!c.isOpen) break;
   }
 }
@@ -270,6 +276,7 @@ export async function expectControlTextRefused(ctx: ScenarioContext): Promise<vo
     }
     if (r.kind === 'timeout') break;
     const f = r.frame.frame;
+    if (f.header.sType === SType.RejectReq) ctx.checkRejectDetails(sent.header, f);
     if (f.header.sType === RESPONSE_OF[sent.header.sType] && f.header.systemBytes === sent.header.systemBytes) {
       throw new Failure(`the IUT answered ${sTypeName(sent.header.sType)} carrying ${sent.text.length} bytes of text as valid: ${describeFrame(f)} (E37-9.3.3)`);
     }
@@ -278,33 +285,11 @@ export async function expectControlTextRefused(ctx: ScenarioContext): Promise<vo
   ctx.recorder.add('warn', `the IUT kept the connection open ${secs(ctx.responseWait)} after ${sTypeName(sent.header.sType)} with message text${seen.length ? ` (it sent ${seen.join(', ')})` : ''}; NOTES.md: it should close it`);
 }
 
-/**
- * After a malformed message the IUT must keep serving (NOTES.md): a new connection is accepted
- * and answered. An active IUT serves by connecting again and sending Select.req; a passive one by
- * answering Select.req, with any status: whether it agrees to select is E37-7.2.2's business.
- */
+/** After a malformed message the IUT must keep serving new connections (NOTES.md): servedOnNewConnection. */
 export async function expectNewSession(ctx: ScenarioContext): Promise<void> {
   const c = ctx.conn();
-  if (c.isOpen) {
-    c.close();
-    await ctx.delay(ctx.ms.tolerance);
-  }
-  let again: TesterConnection;
-  try {
-    again = await ctx.openConnection('again');
-  } catch (err) {
-    if (err instanceof VerdictSignal && err.verdict === 'inconclusive') throw new Failure(`the IUT no longer accepts new connections: ${err.reason}`);
-    throw err;
-  }
-  if (ctx.iut.config.role !== 'passive') {
-    const r = await again.expect((f) => (f.header.sType === SType.SelectReq ? f : undefined), ctx.ms.t5 + ctx.responseWait);
-    if (r.kind !== 'frame') throw new Failure(`the IUT connected again but no longer sends Select.req: ${ctx.describeNoFrame(r, 'Select.req')}`);
-    return;
-  }
-  const probe = ctx.build('Select.req', 'again');
-  ctx.send(probe, 'again', 'is the IUT still serving?');
-  const r = await again.expect((f) => (f.header.sType === SType.SelectRsp ? f : undefined), ctx.responseWait);
-  if (r.kind !== 'frame') throw new Failure(`the IUT accepts a new connection but no longer answers it: ${ctx.describeNoFrame(r, 'Select.rsp')}`);
+  if (c.isOpen) c.close();
+  ctx.recorder.measure(await servedOnNewConnection(ctx, 'again', 'after the malformed message'));
 }
 
 // ---- 9.4.1 reply matching ---------------------------------------------------------------------
@@ -312,7 +297,7 @@ export async function expectNewSession(ctx: ScenarioContext): Promise<void> {
 /** E37-9.4.1: the next message is the reply to the tester's last primary and matches it. */
 export async function expectMatchingReply(ctx: ScenarioContext): Promise<void> {
   const primary = ctx.lastSentFrame();
-  const f = await ctx.nextFrame(`the reply to ${describeFrame(primary)}`);
+  const f = await ctx.nextFrame(`the reply to ${describeFrame(primary)}`, 'main', ctx.replyWait);
   if (f.header.sType === SType.RejectReq) throw new Failure(`the IUT rejected the primary instead of replying: ${describeFrame(f)}`);
   if (f.header.sType !== SType.Data) throw new Failure(`expected the reply to ${describeFrame(primary)}, got ${describeFrame(f)}`);
   ctx.checkReplyMatching(primary.header, f.header);
@@ -330,8 +315,8 @@ export function sendPrimaryWithSessionId(ctx: ScenarioContext, id: number): void
  */
 export async function expectReplyOrUnknownDevice(ctx: ScenarioContext): Promise<void> {
   const primary = ctx.lastSentFrame();
-  const r = await ctx.conn().next(ctx.responseWait);
-  if (r.kind === 'timeout') throw new Inconclusive(`the IUT neither replied to ${describeFrame(primary)} nor sent S9F1; nothing to match`);
+  const r = await ctx.conn().next(ctx.replyWait);
+  if (r.kind === 'timeout') throw new JudgedElsewhere(['E37-7.3'], `the IUT neither replied to ${describeFrame(primary)} nor sent S9F1, so there is no reply to match`);
   if (r.kind === 'closed') throw new Failure(`the IUT closed the connection on a well-formed data message with session id ${hex16(primary.header.sessionId)}`);
   const f = r.frame.frame;
   ctx.lastReceived = f;
@@ -340,6 +325,7 @@ export async function expectReplyOrUnknownDevice(ctx: ScenarioContext): Promise<
     return;
   }
   if (f.header.sType === SType.RejectReq) {
+    ctx.checkRejectDetails(primary.header, f);
     ctx.recorder.add('warn', `the IUT rejected a data message with session id ${hex16(primary.header.sessionId)} (${describeFrame(f)}); E37 has no Reject reason for an unknown session id, SECS-II answers S9F1`);
     return;
   }
@@ -350,7 +336,7 @@ export async function expectReplyOrUnknownDevice(ctx: ScenarioContext): Promise<
 /** NOTES.md / catalogue: a primary without the W-bit gets no reply (WARN otherwise). */
 export async function expectNoReplyWithoutWBit(ctx: ScenarioContext): Promise<void> {
   const primary = ctx.lastSentFrame();
-  const r = await ctx.conn().expect((f) => (f.header.sType === SType.Data && !isPrimary(f.header) && f.header.systemBytes === primary.header.systemBytes ? f : undefined), ctx.responseWait);
+  const r = await ctx.conn().expect((f) => (f.header.sType === SType.Data && !isPrimary(f.header) && f.header.systemBytes === primary.header.systemBytes ? f : undefined), ctx.replyWait);
   if (r.kind === 'frame') ctx.recorder.add('warn', `the IUT replied to ${describeFrame(primary)} although its W-bit is 0: ${describeFrame(r.value)}`);
 }
 
@@ -386,6 +372,7 @@ export async function expectLateReplyNotMatched(ctx: ScenarioContext): Promise<v
       return;
     }
     const f = r.frame.frame;
+    if (f.header.sType === SType.RejectReq && f.header.systemBytes === late.header.systemBytes) ctx.checkRejectDetails(late.header, f);
     if (f.header.sType === SType.Data && !isPrimary(f.header) && f.header.systemBytes === late.header.systemBytes) {
       throw new Failure(`the IUT answered the late reply as part of a live transaction: ${describeFrame(f)} (E37-9.4.1.1)`);
     }
@@ -393,8 +380,8 @@ export async function expectLateReplyNotMatched(ctx: ScenarioContext): Promise<v
   }
   ctx.recorder.measure(notes.length ? `after the late reply the IUT sent ${notes.join(', ')} (S9 and Reject.req are acceptable)` : 'the IUT ignored the late reply');
   if (c.isOpen) {
-    const st = await ctx.probeSelected();
-    if (st !== 'selected') ctx.recorder.add('warn', 'the IUT left SELECTED after T3 expired; E37-9.4.1.1 only closes the transaction');
+    const a = await probeWithData(ctx);
+    if (a.kind === 'rejected' && a.frame.header.byte3 === RejectReason.EntityNotSelected) ctx.recorder.add('warn', `the IUT left SELECTED after T3 expired (${describeAnswer(a)}); E37-9.4.1.1 only closes the transaction`);
   }
 }
 
@@ -522,7 +509,7 @@ export async function expectDeselectAnsweredOrRejected(ctx: ScenarioContext): Pr
     return;
   }
   if (h.sType === SType.RejectReq && h.byte3 === RejectReason.STypeNotSupported) {
-    ctx.checkRejectHeader(req.header, h);
+    ctx.checkRejectDetails(req.header, f);
     return;
   }
   throw new Failure(`Deselect.req drew ${describeFrame(f)}; HSMS-SS allows Deselect.rsp or Reject.req reason 1`);
@@ -531,8 +518,10 @@ export async function expectDeselectAnsweredOrRejected(ctx: ScenarioContext): Pr
 /** E37.1-linktest-selected-only: the IUT's Linktest.req came while SELECTED (the session is still up after it). */
 export async function expectLinktestWhileSelected(ctx: ScenarioContext): Promise<void> {
   answerHeld(ctx);
-  const st = await ctx.probeSelected();
-  if (st !== 'selected') throw new Failure('the IUT sent Linktest.req on a connection that is not SELECTED');
+  const a = await probeWithData(ctx);
+  ctx.recorder.measure(`after its Linktest.req: ${describeAnswer(a)}`);
+  if (a.kind === 'rejected' && a.frame.header.byte3 === RejectReason.EntityNotSelected) throw new Failure('the IUT sent Linktest.req on a connection that is not SELECTED');
+  if (a.kind !== 'served') throw new JudgedElsewhere(['E37-7.3'], `the IUT did not serve a data message after its Linktest.req (${describeAnswer(a)}), so its state does not show`);
 }
 
 /** E37.1-linktest-selected-only: no Linktest.req from the IUT while NOT SELECTED (until T7 closes it). */
@@ -577,13 +566,18 @@ export function expectNoSecondSession(ctx: ScenarioContext): void {
 /**
  * E37.1-not-selected-failure: in NOT SELECTED a message other than Select.req may be treated as a
  * communication failure (close), or answered as E37 prescribes (Linktest.rsp, a Reject.req for
- * data: its reason is judged under E37-7.7.2). A reply to data fails; silence is WARN.
+ * data: its reason is judged under E37-7.7.2). A Linktest.req need not be answered (HSMS-SS uses
+ * Linktest only in SELECTED); a reply to data fails; silence to data is WARN.
  */
 export async function expectNotSelectedHandling(ctx: ScenarioContext): Promise<void> {
   const sent = ctx.lastSentFrame();
   const r = await ctx.conn().next(ctx.responseWait);
   if (r.kind === 'closed') {
     ctx.recorder.measure(`the IUT closed the connection (${r.close.how}) after ${describeFrame(sent)} in NOT SELECTED`);
+    return;
+  }
+  if (r.kind === 'timeout' && sent.header.sType === SType.LinktestReq) {
+    ctx.recorder.measure('the IUT did not answer Linktest.req in NOT SELECTED, where HSMS-SS does not use Linktest');
     return;
   }
   if (r.kind === 'timeout') {
@@ -593,6 +587,9 @@ export async function expectNotSelectedHandling(ctx: ScenarioContext): Promise<v
   const f = r.frame.frame;
   ctx.lastReceived = f;
   if (sent.header.sType === SType.LinktestReq && f.header.sType === SType.LinktestRsp) return;
-  if (sent.header.sType === SType.Data && f.header.sType === SType.RejectReq) return;
+  if (sent.header.sType === SType.Data && f.header.sType === SType.RejectReq) {
+    ctx.checkRejectDetails(sent.header, f);
+    return;
+  }
   throw new Failure(`${describeFrame(sent)} in NOT SELECTED drew ${describeFrame(f)}; HSMS-SS allows a close, or the E37 answer`);
 }

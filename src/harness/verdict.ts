@@ -54,6 +54,22 @@ export class HarnessError extends VerdictSignal {
     super('error', reason);
   }
 }
+/**
+ * The scenario cannot judge its own clause because the IUT deviates on another clause, whose own
+ * scenarios judge that deviation (one defect, one flagged clause). The scenario is reported
+ * not applicable, naming that clause; at the end of the run the verdict is checked against the
+ * run: if none of `clauses` was flagged (fail or warn), it becomes inconclusive after all
+ * (judged-elsewhere.ts), so a deviation can never hide behind a verdict that claims another
+ * clause judges it.
+ */
+export class JudgedElsewhere extends VerdictSignal {
+  constructor(
+    readonly clauses: readonly string[],
+    reason: string,
+  ) {
+    super('not-applicable', `not judged here: ${reason} (judged under ${clauses.join(' and ')})`);
+  }
+}
 /** The IUT could not be reached or started (exit code 3 for the run). */
 export class IutUnreachable extends VerdictSignal {
   constructor(reason: string) {
@@ -64,6 +80,8 @@ export class IutUnreachable extends VerdictSignal {
 export interface Finding {
   readonly verdict: Exclude<Verdict, 'pass'>;
   readonly reason: string;
+  /** For a not-applicable finding: the clauses that judge the deviation that kept this scenario from judging its own (JudgedElsewhere). */
+  readonly judgedUnder?: readonly string[];
 }
 
 /** What one scenario found; its verdict is the worst finding, pass when there is none. */
@@ -73,8 +91,14 @@ export class ScenarioRecorder {
   readonly measurements: string[] = [];
   unreachable = false;
 
-  add(verdict: Exclude<Verdict, 'pass'>, reason: string): void {
-    this.findings.push({ verdict, reason });
+  add(verdict: Exclude<Verdict, 'pass'>, reason: string, judgedUnder?: readonly string[]): void {
+    this.findings.push(judgedUnder && judgedUnder.length > 0 ? { verdict, reason, judgedUnder } : { verdict, reason });
+  }
+
+  /** Clauses that judge what kept this scenario from judging its own; empty unless its verdict is not-applicable for that reason. */
+  get judgedUnder(): readonly string[] {
+    if (this.verdict !== 'not-applicable') return [];
+    return [...new Set(this.findings.flatMap((f) => f.judgedUnder ?? []))];
   }
 
   measure(text: string): void {
@@ -108,6 +132,8 @@ export interface VerdictRecord {
   readonly findings: readonly Finding[];
   readonly measurements: readonly string[];
   readonly unreachable: boolean;
+  /** Clauses that judge the deviation that kept the scenario from judging its own (ScenarioRecorder.judgedUnder). */
+  readonly judgedUnder?: readonly string[];
   readonly trace: string;
   /** Time the scenario spent in waits it cannot avoid (timers of the IUT, required silence). */
   readonly unavoidableWaitMs?: number;

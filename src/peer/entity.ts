@@ -4,6 +4,7 @@ import { RealClock, type Clock, type TimerHandle } from './clock';
 import { HsmsConnection, type ConnectionEvent, type PrimaryResponder } from './connection';
 import { toMillis, validateParameters, type PeerParameters } from './parameters';
 import type { Fault } from './faults';
+import type { Variant } from './variants';
 
 /**
  * The reference HSMS entity: connect modes (E37-6.3, A1-3), the T5 connect separation
@@ -43,7 +44,12 @@ export interface EntityOptions {
   readonly maxIgnoredConnections?: number;
   /** Deliberate deviations for the suite's own tests (faults.ts); never set by the CLI. */
   readonly faults?: ReadonlySet<Fault>;
+  /** Legal behaviours other than the defaults, for the suite's own tests (variants.ts); never set by the CLI. */
+  readonly variants?: ReadonlySet<Variant>;
 }
+
+/** Variant 'relisten-after-close': how long after the serviced connection ends the listener opens again. */
+const RELISTEN_MS = 500;
 
 /** The reference HSMS entity on real TCP: listens, connects or alternates as `params.mode` says, and runs one HsmsConnection per TCP connection. `start()` it, `stop()` it; `current` is the connection commands act on. */
 export class HsmsEntity {
@@ -119,6 +125,10 @@ export class HsmsEntity {
   }
 
   private listen(): Promise<void> {
+    return this.listenOn(this.params.port);
+  }
+
+  private listenOn(port: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const server = net.createServer({ noDelay: true }, (socket) => this.onInbound(socket));
       this.server = server;
@@ -126,14 +136,30 @@ export class HsmsEntity {
         this.server = null;
         reject(err);
       });
-      server.listen({ host: this.params.host, port: this.params.port, exclusive: true }, () => {
+      server.listen({ host: this.params.host, port, exclusive: true }, () => {
         server.removeAllListeners('error');
         server.on('error', (err) => this.emit(null, { type: 'error', message: `listener: ${err.message}` }));
         const addr = server.address();
-        this.boundPort = typeof addr === 'object' && addr ? addr.port : this.params.port;
+        this.boundPort = typeof addr === 'object' && addr ? addr.port : port;
         this.emit(null, { type: 'listening', address: `${this.params.host}:${this.boundPort}` });
         resolve();
       });
+    });
+  }
+
+  /**
+   * Variant 'relisten-after-close': the listener closes while `conn` is SELECTED (further
+   * connections are then refused by the TCP stack, E37-9.2.4.1 option b) and opens again
+   * RELISTEN_MS after `conn` ends, as some libraries do.
+   */
+  private pauseListening(conn: HsmsConnection): void {
+    if (this.params.mode !== 'passive' || !this.server) return;
+    void this.closeServer();
+    void conn.closed.then(async () => {
+      if (this.stopping) return;
+      await this.sleep(RELISTEN_MS);
+      if (this.stopping || this.server) return;
+      await this.listenOn(this.boundPort ?? this.params.port).catch((err: Error) => this.emit(null, { type: 'error', message: `listening again: ${err.message}` }));
     });
   }
 
@@ -162,7 +188,8 @@ export class HsmsEntity {
         return;
       }
       if (this.options.faults?.has('second-connection-closes-first')) this.serviced.disconnect('second connection arrived');
-      this.adopt(socket, 'inbound', () => SelectStatus.CommunicationAlreadyActive);
+      const refusal = this.options.variants?.has('refusal-a-status-3') ? SelectStatus.ConnectExhaust : SelectStatus.CommunicationAlreadyActive;
+      this.adopt(socket, 'inbound', () => refusal);
       return;
     }
     const conn = this.adopt(socket, 'inbound');
@@ -199,7 +226,11 @@ export class HsmsEntity {
       ...(this.options.firstSystemBytes !== undefined ? { firstSystemBytes: this.options.firstSystemBytes } : {}),
       ...(this.options.responder ? { responder: this.options.responder } : {}),
       ...(this.options.faults ? { faults: this.options.faults } : {}),
-      listener: (event) => this.emit(id, event),
+      ...(this.options.variants ? { variants: this.options.variants } : {}),
+      listener: (event) => {
+        this.emit(id, event);
+        if (event.type === 'state' && event.to === 'SELECTED' && this.options.variants?.has('relisten-after-close')) this.pauseListening(conn);
+      },
     });
     this.live.add(conn);
     // A refused connection (option a) never becomes the one commands act on.

@@ -15,6 +15,7 @@ import * as msg from '../protocol/messages';
 import type { Standard } from './parameters';
 import { SystemBytesAllocator } from './system-bytes';
 import type { Fault } from './faults';
+import type { Variant } from './variants';
 
 /**
  * One HSMS connection as a pure state machine (E37-5.3): no sockets, no timers, no clock.
@@ -89,6 +90,8 @@ export interface SessionMachineOptions {
   readonly maxOpenTransactions?: number;
   /** Deliberate deviations, for proving the conformance suite can fail (faults.ts). */
   readonly faults?: ReadonlySet<Fault>;
+  /** Legal behaviours other than the default ones, for proving the suite never fails a legal IUT (variants.ts). */
+  readonly variants?: ReadonlySet<Variant>;
 }
 
 interface OpenTransaction {
@@ -114,16 +117,27 @@ export class SessionMachine {
   private t8Running = false;
   private started = false;
   private readonly faults: ReadonlySet<Fault>;
+  private readonly variants: ReadonlySet<Variant>;
 
   constructor(private readonly options: SessionMachineOptions) {
     this.decoder = new FrameDecoder({ maxLength: options.maxLength });
     this.allocator = new SystemBytesAllocator(options.firstSystemBytes ?? 1);
     this.maxOpen = options.maxOpenTransactions ?? DEFAULT_MAX_OPEN_TRANSACTIONS;
     this.faults = options.faults ?? new Set();
+    this.variants = options.variants ?? new Set();
   }
 
   private fault(f: Fault): boolean {
     return this.faults.has(f);
+  }
+
+  private variant(v: Variant): boolean {
+    return this.variants.has(v);
+  }
+
+  /** T7 as this end runs it. */
+  private get t7Ms(): number {
+    return this.fault('t7-short') ? this.options.t7 / 2 : this.options.t7;
   }
 
   /** NOT_SELECTED, SELECTED or NOT_CONNECTED (E37-5.2). */
@@ -147,7 +161,7 @@ export class SessionMachine {
     this.started = true;
     const out: SessionAction[] = [];
     this.transition(out, 'NOT_SELECTED', 'TCP connection established');
-    if (!this.fault('no-t7')) out.push({ type: 'start-timer', key: 't7', ms: this.options.t7 });
+    if (!this.fault('no-t7')) out.push({ type: 'start-timer', key: 't7', ms: this.t7Ms });
     return out;
   }
 
@@ -327,6 +341,11 @@ export class SessionMachine {
 
   private handleFrame(out: SessionAction[], frame: Frame): void {
     const h = frame.header;
+    if (this.variant('ss-close-not-selected') && this.stateValue === 'NOT_SELECTED' && !(h.pType === PType.SecsII && h.sType === SType.SelectReq)) {
+      // HSMS-SS (NOTES.md): in NOT SELECTED anything but Select.req is a communication failure.
+      this.close(out, `${sTypeName(h.sType)} in NOT SELECTED (HSMS-SS communication failure)`, true);
+      return;
+    }
     // Never answer a Reject.req, whatever is wrong with it: two entities must not reject each other forever.
     if (h.sType === SType.RejectReq && h.pType === PType.SecsII) {
       this.onReject(out, frame);
@@ -338,11 +357,19 @@ export class SessionMachine {
         out.push({ type: 'event', event: { type: 'violation', clause: 'E37-9.3.3', message: `Reject.req with PType ${h.pType} ignored` } });
         return;
       }
-      this.reject(out, h, RejectReason.PTypeNotSupported);
+      // NOTES.md: when several reasons apply, any of them may be given.
+      this.reject(out, h, this.variant('alternative-reject-reason') && !DEFINED_STYPES.has(h.sType) ? RejectReason.STypeNotSupported : RejectReason.PTypeNotSupported);
       return;
     }
     if (!DEFINED_STYPES.has(h.sType)) {
-      if (!this.fault('unknown-stype-ignored')) this.reject(out, h, RejectReason.STypeNotSupported);
+      // NOTES.md: the unused even STypes 8 and 10 may be taken for responses with no open transaction.
+      const unusedResponse = h.sType === 8 || h.sType === 10;
+      if (!this.fault('unknown-stype-ignored')) this.reject(out, h, this.variant('alternative-reject-reason') && unusedResponse ? RejectReason.TransactionNotOpen : RejectReason.STypeNotSupported);
+      return;
+    }
+    if (h.sType !== SType.Data && frame.text.length > 0 && this.fault('control-text-reject-reason-0')) {
+      out.push({ type: 'send', frame: withHeader(msg.rejectReq(h, RejectReason.STypeNotSupported), { byte3: 0 }) });
+      this.close(out, `${sTypeName(h.sType)} with message text (E37-9.3.3)`, true);
       return;
     }
     if (h.sType !== SType.Data && frame.text.length > 0 && !this.fault('control-text-accepted')) {
@@ -365,8 +392,8 @@ export class SessionMachine {
         if (h.sessionId !== LINKTEST_SESSION_ID) {
           out.push({ type: 'event', event: { type: 'violation', clause: 'E37-8.2.6', message: `Linktest.req with session id ${h.sessionId}` } });
         }
-        if (this.stateValue === 'NOT_SELECTED' && this.fault('linktest-ignored-not-selected')) return;
-        if (this.stateValue === 'NOT_SELECTED' && this.fault('t7-restarted-by-linktest')) out.push({ type: 'start-timer', key: 't7', ms: this.options.t7 });
+        if (this.stateValue === 'NOT_SELECTED' && (this.fault('linktest-ignored-not-selected') || this.variant('ss-linktest-ignored-not-selected'))) return;
+        if (this.stateValue === 'NOT_SELECTED' && this.fault('t7-restarted-by-linktest')) out.push({ type: 'start-timer', key: 't7', ms: this.t7Ms });
         // E37-7.5.2: answered in any CONNECTED state.
         out.push({ type: 'send', frame: this.fault('linktest-rsp-session-id-0') ? withHeader(msg.linktestRsp(h), { sessionId: 0 }) : msg.linktestRsp(h) });
         return;
@@ -374,6 +401,7 @@ export class SessionMachine {
         // E37-7.6.2: ends the session when SELECTED, ignored otherwise.
         if (this.stateValue === 'SELECTED' && !this.fault('separate-ignored-selected')) this.leaveSelected(out, 'Separate.req received (E37-7.6.2)');
         else if (this.stateValue === 'NOT_SELECTED' && this.fault('separate-rejected-not-selected')) this.reject(out, h, RejectReason.STypeNotSupported);
+        else if (this.stateValue === 'NOT_SELECTED' && this.variant('ss-close-on-separate-not-selected')) this.close(out, 'Separate.req in NOT SELECTED (HSMS-SS)', false);
         return;
       case SType.SelectRsp:
       case SType.DeselectRsp:
@@ -414,6 +442,11 @@ export class SessionMachine {
   }
 
   private onSelectReq(out: SessionAction[], h: Header): void {
+    if (this.variant('ss-active-rejects-select')) {
+      // HSMS-SS (NOTES.md): the active entity initiates Select; the remote's is not supported here.
+      this.reject(out, h, RejectReason.STypeNotSupported);
+      return;
+    }
     if (this.stateValue === 'SELECTED') {
       // E37-8.2.3 status 1; HSMS-SS allows Select only in NOT SELECTED (NOTES.md).
       out.push({ type: 'send', frame: this.selectRsp(h, this.fault('reselect-status-0') ? SelectStatus.CommunicationEstablished : SelectStatus.CommunicationAlreadyActive) });
@@ -424,10 +457,12 @@ export class SessionMachine {
     if (this.fault('select-refused')) status = SelectStatus.ConnectionNotReady;
     out.push({ type: 'send', frame: this.selectRsp(h, status) });
     if (status === SelectStatus.CommunicationEstablished) this.enterSelected(out, 'Select.req accepted (E37-7.2.2)');
+    // A further connection refused under option a is NOT SELECTED, which may be closed (E37-6.4).
+    else if (this.options.selectStatus && this.variant('refusal-a-status-3')) this.close(out, 'further connection refused (E37-9.2.4.1 option a)', false);
   }
 
   private onDeselectReq(out: SessionAction[], h: Header): void {
-    if (this.options.standard === 'hsms-ss') {
+    if (this.options.standard === 'hsms-ss' && !this.variant('ss-deselect-answered')) {
       // HSMS-SS does not use Deselect (NOTES.md): the SType is not supported.
       this.reject(out, h, RejectReason.STypeNotSupported);
       return;
@@ -448,7 +483,8 @@ export class SessionMachine {
     const expected = RESPONSE_TO_REQUEST.get(h.sType);
     if (!t || t.request.sType !== expected) {
       // E37-8.2.8: a response with no open transaction must be rejected with reason 3.
-      if (!this.fault('unsolicited-rsp-ignored')) this.reject(out, h, RejectReason.TransactionNotOpen);
+      if (this.fault('reject-reason-3-byte2-zero')) out.push({ type: 'send', frame: withHeader(msg.rejectReq(h, RejectReason.TransactionNotOpen), { byte2: 0 }) });
+      else if (!this.fault('unsolicited-rsp-ignored')) this.reject(out, h, RejectReason.TransactionNotOpen);
       return;
     }
     if (h.sType === SType.LinktestRsp) {
@@ -477,23 +513,28 @@ export class SessionMachine {
   }
 
   private selectRsp(req: Header, status: number): Frame {
-    let frame = msg.selectRsp(req, status);
+    let frame = this.controlSessionIdVariant(msg.selectRsp(req, status));
     if (this.fault('select-rsp-wrong-system-bytes')) frame = withHeader(frame, { systemBytes: (req.systemBytes + 1) >>> 0 });
     if (this.fault('select-rsp-wrong-session-id')) frame = withHeader(frame, { sessionId: req.sessionId ^ 1 });
     return frame;
   }
 
   private deselectRsp(req: Header, status: number): Frame {
-    const frame = msg.deselectRsp(req, status);
+    const frame = this.controlSessionIdVariant(msg.deselectRsp(req, status));
     return this.fault('deselect-rsp-wrong-system-bytes') ? withHeader(frame, { systemBytes: (req.systemBytes + 1) >>> 0 }) : frame;
   }
 
   private reject(out: SessionAction[], rejected: Header, reason: RejectReason): void {
-    let frame = msg.rejectReq(rejected, reason);
+    let frame = this.controlSessionIdVariant(msg.rejectReq(rejected, reason));
     if (this.fault('reject-ptype-byte2-stype') && reason === RejectReason.PTypeNotSupported) frame = withHeader(frame, { byte2: rejected.sType });
     if (this.fault('reject-wrong-system-bytes')) frame = withHeader(frame, { systemBytes: (rejected.systemBytes + 1) >>> 0 });
     out.push({ type: 'send', frame });
     out.push({ type: 'event', event: { type: 'reject-sent', reason, rejected } });
+  }
+
+  /** HSMS-SS (NOTES.md): every control message may carry session id 0xFFFF, responses included. */
+  private controlSessionIdVariant(frame: Frame): Frame {
+    return this.variant('ss-session-id-ffff') ? withHeader(frame, { sessionId: LINKTEST_SESSION_ID }) : frame;
   }
 
   private finish(out: SessionAction[], sys: number, timer: 't3' | 't6', outcome: TransactionOutcome): void {
@@ -521,8 +562,9 @@ export class SessionMachine {
     }
     this.transition(out, 'NOT_SELECTED', cause);
     // E37-9.2.2 limits time spent in NOT SELECTED; back there, T7 runs again so a single-connection
-    // entity is not held by a connection nobody selects (counted from this entry).
-    out.push({ type: 'start-timer', key: 't7', ms: this.options.t7 });
+    // entity is not held by a connection nobody selects (counted from this entry). NOTES.md counts
+    // T7 from connect only, so not restarting it is legal too.
+    if (!this.variant('t7-not-restarted')) out.push({ type: 'start-timer', key: 't7', ms: this.t7Ms });
   }
 
   private close(out: SessionAction[], reason: string, failure: boolean): void {

@@ -1,28 +1,73 @@
-import { embeddedConfig } from '../../src/harness/iut-config';
+import * as path from 'node:path';
+import { embeddedConfig, SELF_TEST_TIMERS, type IutConfig, type LegalBehaviour } from '../../src/harness/iut-config';
 import { runSuite, type ScenarioResult } from '../../src/harness/suite-runner';
-import type { Standard } from '../../src/peer/parameters';
+import type { RefusalOption, Standard } from '../../src/peer/parameters';
 
 /**
- * Runs the whole suite against the embedded reference peer with deliberate faults, and returns
- * the verdict per scenario. Used by the teeth test; runnable by hand while writing features:
- *   node dist/test/support/suite-with-fault.js [fault,fault|-] [passive|active] [e37|hsms-ss] [tag-expression] [--json]
+ * Runs the whole suite against the embedded reference peer with deliberate faults or legal
+ * variants, and returns the verdict per scenario. Used by the teeth and no-false-fail tests;
+ * runnable by hand while writing features:
+ *   node dist/test/support/suite-with-fault.js [fault,fault|-] [passive|active] [e37|hsms-ss] [tag-expression]
+ *        [--variants v,v] [--refusal a|b|c] [--slow-start SECONDS --port N] [--json]
+ * --slow-start certifies the reference peer as a launched passive IUT instead (hsms-peer, started
+ * per scenario through the shell and listening only SECONDS after launch), on port N.
  */
-export async function suiteWithFaults(faults: readonly string[], role: 'passive' | 'active', standard: Standard = 'e37', tags?: string): Promise<ScenarioResult[]> {
-  const { results } = await runSuite({ iut: embeddedConfig(role, standard, faults), seed: 1, fuzzRuns: 10, ...(tags ? { tags } : {}) });
+export async function suiteWithFaults(faults: readonly string[], role: 'passive' | 'active', standard: Standard = 'e37', tags?: string, legal: LegalBehaviour = {}): Promise<ScenarioResult[]> {
+  const { results } = await runSuite({ iut: embeddedConfig(role, standard, faults, legal), seed: 1, fuzzRuns: 10, ...(tags ? { tags } : {}) });
   return results;
 }
 
+/**
+ * The reference peer as a passive IUT the harness launches per scenario and controls through
+ * stdin, behind a shell wrapper that waits `startDelay` seconds before the peer listens.
+ */
+export function slowStartConfig(port: number, startDelay: number): IutConfig {
+  const base = embeddedConfig('passive', 'e37');
+  const root = path.resolve(__dirname, '../../..');
+  const peer = `node bin/hsms-peer.js --mode passive --host $HSMS_HOST --port $HSMS_PORT --session-id $HSMS_SESSION_ID --t3 $HSMS_T3 --t5 $HSMS_T5 --t6 $HSMS_T6 --t7 $HSMS_T7 --t8 $HSMS_T8 --max-length ${base.capabilities.maxMessageLength}`;
+  return {
+    ...base,
+    name: `hsms-peer launched, listening ${startDelay} s after launch`,
+    port,
+    timers: SELF_TEST_TIMERS,
+    control: 'stdin',
+    launch: { command: `sleep ${startDelay} && exec ${peer}`, env: {}, restart: 'per-scenario', cwd: root, readyTimeout: startDelay + 5 },
+    faults: [],
+    variants: [],
+    profileSummary: { ...base.profileSummary, control: 'stdin', 'launch.restart': 'per-scenario', 'launch.readyTimeout': String(startDelay + 5) },
+  };
+}
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const value = args[i + 1];
+  args.splice(i, 2);
+  return value;
+}
+
 if (require.main === module) {
-  const [faultArg = '-', role = 'passive', standard = 'e37', tags, format] = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const json = args.includes('--json');
+  if (json) args.splice(args.indexOf('--json'), 1);
+  const variants = option(args, '--variants');
+  const refusal = option(args, '--refusal') as RefusalOption | undefined;
+  const slowStart = option(args, '--slow-start');
+  const port = Number(option(args, '--port') ?? 0);
+  const [faultArg = '-', role = 'passive', standard = 'e37', tags] = args;
   const faults = faultArg === '-' ? [] : faultArg.split(',');
-  suiteWithFaults(faults, role as 'passive' | 'active', standard as Standard, tags || undefined).then(
+  const legal: LegalBehaviour = { ...(variants ? { variants: variants.split(',') } : {}), ...(refusal ? { refusal } : {}) };
+  const run = slowStart
+    ? runSuite({ iut: slowStartConfig(port, Number(slowStart)), seed: 1, fuzzRuns: 10, ...(tags ? { tags } : {}) }).then((r) => r.results)
+    : suiteWithFaults(faults, role as 'passive' | 'active', standard as Standard, tags || undefined, legal);
+  run.then(
     (results) => {
-      if (format === '--json') {
+      if (json) {
         process.stdout.write(JSON.stringify(results.map((r) => ({ clauses: r.clauses, verdict: r.verdict, name: r.name, reason: r.reason }))));
         return;
       }
       for (const r of results) {
-        if (r.verdict === 'not-applicable') continue;
+        if (r.verdict === 'not-applicable' && !r.judgedUnder?.length) continue;
         process.stdout.write(`${r.verdict.padEnd(14)} ${r.clauses.join(' ').padEnd(16)} ${r.name}${r.verdict === 'pass' ? '' : `\n               ${r.reason.split('\n')[0]}`}\n`);
       }
     },
