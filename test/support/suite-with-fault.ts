@@ -1,13 +1,13 @@
 import { embeddedConfig } from '../../src/harness/iut-config';
 import { runSuite, type ScenarioResult } from '../../src/harness/suite-runner';
-import type { Standard } from '../../src/peer/parameters';
+import type { ConnectMode, Standard } from '../../src/peer/parameters';
 
 /**
  * Runs the whole suite against the embedded reference peer with deliberate faults, and returns
  * the verdict per scenario. Used by the teeth test; runnable by hand while writing features:
- *   node dist/test/support/suite-with-fault.js [fault,fault|-] [passive|active] [e37|hsms-ss] [tag-expression] [--json]
+ *   node dist/test/support/suite-with-fault.js [fault,fault|-] [passive|active|alternating] [e37|hsms-ss] [tag-expression] [--json]
  */
-export async function suiteWithFaults(faults: readonly string[], role: 'passive' | 'active', standard: Standard = 'e37', tags?: string): Promise<ScenarioResult[]> {
+export async function suiteWithFaults(faults: readonly string[], role: ConnectMode, standard: Standard = 'e37', tags?: string): Promise<ScenarioResult[]> {
   const { results } = await runSuite({ iut: embeddedConfig(role, standard, faults), seed: 1, fuzzRuns: 10, ...(tags ? { tags } : {}) });
   return results;
 }
@@ -15,7 +15,7 @@ export async function suiteWithFaults(faults: readonly string[], role: 'passive'
 if (require.main === module) {
   const [faultArg = '-', role = 'passive', standard = 'e37', tags, format] = process.argv.slice(2);
   const faults = faultArg === '-' ? [] : faultArg.split(',');
-  suiteWithFaults(faults, role as 'passive' | 'active', standard as Standard, tags || undefined).then(
+  suiteWithFaults(faults, role as ConnectMode, standard as Standard, tags || undefined).then(
     (results) => {
       if (format === '--json') {
         process.stdout.write(JSON.stringify(results.map((r) => ({ clauses: r.clauses, verdict: r.verdict, name: r.name, reason: r.reason }))));
