@@ -129,7 +129,7 @@ export async function expectSelectedState(ctx: ScenarioContext, name: ConnName =
  * Whether `f` is the IUT's answer to the probe: a Reject.req, or a data message with the probe's
  * system bytes or a reply of any kind (how well the reply matches is E37-9.4.1's business).
  */
-function answersProbe(probe: Frame, f: Frame): boolean {
+export function answersProbe(probe: Frame, f: Frame): boolean {
   const h = f.header;
   if (h.sType === SType.RejectReq) return true;
   return h.sType === SType.Data && (h.systemBytes === probe.header.systemBytes || !isPrimary(h));
