@@ -504,7 +504,8 @@ describe('hsms-conformance init: starter profiles', () => {
         assert.equal(p.role, role);
         assert.equal(p.standard, standard);
         assert.equal(p.control, 'none');
-        assert.equal(p.capabilities.refusal, role === 'active' ? undefined : 'a');
+        assert.equal(p.capabilities.refusal, role === 'passive' ? 'a' : undefined);
+        assert.equal(p.testerHost, '127.0.0.2');
         // The commented-out launch and control blocks are valid too once uncommented.
         const uncommented = text
           .split('\n')

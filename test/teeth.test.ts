@@ -3,11 +3,13 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { FAULTS, type Fault } from '../src/peer/faults';
+import { EMBEDDED_ROLES } from '../src/harness/iut-config';
+import type { ConnectMode } from '../src/peer/parameters';
 
 /**
  * The suite has teeth: against the embedded reference peer with one deliberate deviation, the
  * clause it breaks is flagged (fail, or warn for a SHOULD-level rule) and no other clause is;
- * against the correct peer everything applicable passes, in both roles.
+ * against the correct peer everything applicable passes, in each of its three roles.
  *
  * Each run is a separate process (the suite holds one IUT per process); three run at a time:
  * the runs mostly wait on the peer's timers.
@@ -23,7 +25,7 @@ interface ScenarioVerdict {
 const root = path.resolve(__dirname, '../..');
 const runner = path.join(root, 'dist', 'test', 'support', 'suite-with-fault.js');
 
-function runSuite(faults: readonly string[], role: 'passive' | 'active'): Promise<ScenarioVerdict[]> {
+function runSuite(faults: readonly string[], role: ConnectMode): Promise<ScenarioVerdict[]> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [runner, faults.length ? faults.join(',') : '-', role, 'e37', '', '--json'], { cwd: root, maxBuffer: 64 * 1024 * 1024, timeout: 240_000 }, (err, stdout, stderr) => {
       if (err) {
@@ -55,9 +57,8 @@ async function pool<T, R>(items: readonly T[], width: number, work: (item: T) =>
 }
 
 const faults = Object.keys(FAULTS) as Fault[];
-const jobs: Array<{ faults: Fault[]; role: 'passive' | 'active' }> = [
-  { faults: [], role: 'passive' },
-  { faults: [], role: 'active' },
+const jobs: Array<{ faults: Fault[]; role: ConnectMode }> = [
+  ...EMBEDDED_ROLES.map((role) => ({ faults: [], role })),
   ...faults.map((f) => ({ faults: [f], role: ACTIVE_ONLY.has(f) ? ('active' as const) : ('passive' as const) })),
 ];
 let all: Promise<ScenarioVerdict[][]> | null = null;
@@ -66,7 +67,7 @@ function results(): Promise<ScenarioVerdict[][]> {
   return all;
 }
 
-for (const role of ['passive', 'active'] as const) {
+for (const role of EMBEDDED_ROLES) {
   test(`the correct reference peer passes every applicable scenario as a ${role} IUT`, { timeout: 900_000 }, async () => {
     const verdicts = (await results())[jobs.findIndex((j) => j.faults.length === 0 && j.role === role)]!;
     const bad = verdicts.filter((v) => v.verdict !== 'pass' && v.verdict !== 'not-applicable').map((v) => `${v.verdict} on ${v.clauses.join(' ')} "${v.name}": ${v.reason}`);
