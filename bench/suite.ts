@@ -1,10 +1,10 @@
-import { embeddedConfig } from '../src/harness/iut-config';
+import { EMBEDDED_ROLES, embeddedConfig } from '../src/harness/iut-config';
 import { runSuite, type ScenarioResult } from '../src/harness/suite-runner';
 import { fmtRatio, type Row } from './util';
 
 /**
- * Suite efficiency: wall time of the default self-certification (the embedded reference peer,
- * passive then active, E37) divided by the time its scenarios cannot avoid waiting.
+ * Suite efficiency: wall time of the default self-certification (the embedded reference peer in
+ * its three roles, E37) divided by the time its scenarios cannot avoid waiting.
  *
  * The unavoidable wait is recorded by the harness itself: ScenarioContext counts the time spent in
  * the waits that end on a timer, not on traffic: a close the verdict waits for (T7, T8, ... due at
@@ -30,7 +30,7 @@ export async function benchSuite(seed: number): Promise<SuiteFigures> {
   const spans: Span[] = [];
   const roles: Array<{ role: string; wallMs: number; waitMs: number; scenarios: number }> = [];
   const wallStart = performance.now();
-  for (const role of ['passive', 'active'] as const) {
+  for (const role of EMBEDDED_ROLES) {
     const start = performance.now();
     const { results } = await runSuite({
       iut: embeddedConfig(role, 'e37'),

@@ -13,7 +13,7 @@ Feature: HSMS state machine (E37 5)
     Given a new TCP connection to the IUT
     Then the IUT treats the connection as NOT SELECTED
 
-  @E37-5.3 @MUST @iut-passive
+  @E37-5.3 @MUST @iut-passive @passive-phase
   Scenario: Transition 4: a successful Select leads to SELECTED
     Given a new TCP connection to the IUT
     When the tester selects the IUT

@@ -23,7 +23,8 @@ Feature: Use of TCP/IP (E37 6)
     Given a TCP connection to the IUT
     Then the connection was formed in the connect mode the IUT declares
 
-  @E37-6.3.2 @MUST @iut-passive
+  @E37-6.3.2 @MUST @iut-passive @passive-phase
   Scenario: A passive IUT accepts a connection on its published port, which starts NOT SELECTED
-    Given a TCP connection to the IUT
+    # An alternating IUT in its passive phase may send Select.req first: it is refused (status 2).
+    Given a connection to the IUT that is not selected
     Then the IUT treats the connection as NOT SELECTED

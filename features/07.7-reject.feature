@@ -59,3 +59,19 @@ Feature: Reject procedure (E37 7.7)
     When the tester makes the IUT send Linktest.req
     And the tester answers the IUT's request with a Reject.req
     Then the IUT does not answer the Reject.req
+
+  @E37-7.7.1 @MUST @needs-control
+  Scenario Outline: A Reject.req of the IUT's own primary (reason <reason>, <meaning>) draws no answer, and the session carries on unless the IUT ends it
+    # E37-7.7.1: the IUT's reaction is local, within the rest of the standard: a Reject.req has
+    # no response (8.2.8) and is no communication failure, so the IUT keeps the SELECTED
+    # connection (E37-6.4) or ends the session itself with Separate.req before it closes.
+    Given a selected connection to the IUT
+    When the tester makes the IUT send S1F1 W
+    And the tester rejects the IUT's primary with reason <reason>
+    Then the IUT does not answer the Reject.req of its own message
+    And the IUT still serves the session
+
+    Examples:
+      | reason | meaning                           |
+      | 64     | reserved for subsidiary standards |
+      | 128    | local entity-specific             |

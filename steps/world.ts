@@ -91,7 +91,7 @@ Before(async function (this: HsmsWorld, { pickle }) {
     return 'skipped';
   }
   try {
-    await iut.beforeScenario();
+    await iut.beforeScenario(tags);
   } catch (err) {
     if (err instanceof VerdictSignal) {
       this.ctx.recorder.add(err.verdict, err.reason);

@@ -302,6 +302,17 @@ describe('hsms-peer --mode active', () => {
     assert.equal(reply.header.byte3, 2);
   });
 
+  test('--remote-host is where it connects; a passive peer rejects it (exit 2)', async () => {
+    const server = await listenRaw();
+    // --host names an address nothing listens on: the attempt goes to --remote-host.
+    run(['--mode', 'active', '--host', '127.0.0.9', '--remote-host', '127.0.0.1', '--port', String(server.port)]);
+    const conn = await server.nextConnection(10000);
+    assert.equal((await conn.nextFrame(1000)).header.sType, SType.SelectReq);
+    const passive = run(['--mode', 'passive', '--port', String(await freePort()), '--remote-host', '127.0.0.2']);
+    assert.equal((await passive.waitExit(10000)).code, 2);
+    assert.ok(passive.lines.some((l) => /remote-host: applies to active and alternating modes/.test(l)), passive.lines.join('\n'));
+  });
+
   test('connections refused at once are retried no sooner than T5 apart', async () => {
     const t5 = 0.3;
     const server = await listenRaw(0, (s) => s.reset());

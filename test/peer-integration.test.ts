@@ -3,6 +3,7 @@
  * connect mode pair, every procedure, every timer, the refusal options of E37-9.2.4.1 and
  * framing faults. Timers are short (0.2-0.6 s); every wait is bounded.
  */
+import * as net from 'node:net';
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LINKTEST_SESSION_ID, SelectStatus, SType } from '../src/protocol/constants';
@@ -68,6 +69,19 @@ async function connectRaw(port: number): Promise<RawSocket> {
   const s = await RawSocket.connect(port);
   rawSockets.push(s);
   return s;
+}
+
+/** Connects to an alternating entity's published port once its passive phase listens (within 3 s). */
+async function connectInPassivePhase(port: number): Promise<RawSocket> {
+  const deadline = now() + 3000;
+  for (;;) {
+    try {
+      return await connectRaw(port);
+    } catch (err) {
+      if (now() > deadline) throw err;
+      await delay(20);
+    }
+  }
 }
 
 async function listenRaw(port = 0, onAccept?: (s: RawSocket) => void): Promise<RawServer> {
@@ -226,19 +240,38 @@ describe('mode pairs connect, select and run every procedure (E37-6.3, 7, A1-3)'
     const port = await freePort();
     await startEntity(params({ mode: 'alternating', port, timers: { t5: 0.3 } }));
     // Its first active attempt fails (nobody listens); then it listens on the published port.
-    const s = await (async (): Promise<RawSocket> => {
-      const deadline = now() + 3000;
-      for (;;) {
-        try {
-          return await connectRaw(port);
-        } catch (err) {
-          if (now() > deadline) throw err;
-          await delay(20);
-        }
-      }
-    })();
+    const s = await connectInPassivePhase(port);
     const req = await s.nextFrame(1000);
     assert.equal(req.header.sType, SType.SelectReq);
+  });
+
+  test('alternating with a remote host: connects to it, and listens on its own host at the same port (A1-3)', async () => {
+    const port = await freePort();
+    // The remote entity listens on a second loopback address, at the port the alternating one publishes.
+    const remote = net.createServer();
+    const inbound: net.Socket[] = [];
+    remote.on('connection', (socket) => inbound.push(socket));
+    await new Promise<void>((resolve, reject) => {
+      remote.once('error', reject);
+      remote.listen({ host: '127.0.0.2', port, exclusive: true }, () => resolve());
+    });
+    try {
+      const e = await startEntity(params({ mode: 'alternating', host: LOCALHOST, remoteHost: '127.0.0.2', port, timers: { t5: 0.3 } }));
+      const deadline = now() + 3000;
+      while (inbound.length === 0 && now() < deadline) await delay(10);
+      assert.equal(inbound[0]?.localAddress, '127.0.0.2', 'the active attempt went to the remote host');
+      assert.ok(e.events.some((ev) => ev.event.type === 'connect-attempt' && ev.event.target === `127.0.0.2:${port}`));
+      // With the remote gone, its next active attempt fails and it listens on its own host.
+      await new Promise<void>((resolve) => {
+        for (const socket of inbound) socket.destroy();
+        remote.close(() => resolve());
+      });
+      const s = await connectInPassivePhase(port);
+      assert.equal((await s.nextFrame(1000)).header.sType, SType.SelectReq);
+      assert.ok(e.events.some((ev) => ev.event.type === 'listening' && ev.event.address === `${LOCALHOST}:${port}`));
+    } finally {
+      if (remote.listening) await new Promise<void>((resolve) => remote.close(() => resolve()));
+    }
   });
 });
 

@@ -45,6 +45,7 @@ const CONTRACTS_EXPECTED: IutProfile = {
   name: 'Acme etcher host interface 2.1',
   role: 'passive',
   host: '127.0.0.1',
+  testerHost: '127.0.0.2',
   port: 5000,
   sessionId: 0,
   standard: 'e37',
@@ -89,6 +90,7 @@ describe('IUT profile: the CONTRACTS.md example', () => {
       name: 'x',
       role: 'active',
       host: '127.0.0.1',
+      testerHost: '127.0.0.2',
       port: 5001,
       sessionId: 0,
       standard: 'e37',
@@ -212,7 +214,7 @@ describe('IUT profile: every problem at once, each with its key path, line and c
       assert.equal(err.field, 'tolerence');
       const lines = err.message.split('\n');
       assert.equal(lines[0], '2 problems in my.yaml:');
-      assert.match(lines[1]!, /^ {2}my\.yaml:4:1: tolerence: unknown key; did you mean 'tolerance'\? \(allowed here: name, role, host, port, sessionId, standard, timers, tolerance, capabilities, launch, control\)$/);
+      assert.match(lines[1]!, /^ {2}my\.yaml:4:1: tolerence: unknown key; did you mean 'tolerance'\? \(allowed here: name, role, host, testerHost, port, sessionId, standard, timers, tolerance, capabilities, launch, control\)$/);
       assert.match(lines[2]!, /^ {2}my\.yaml:5:1: sessionid: unknown key; did you mean 'sessionId'\?/);
     }
     try {
@@ -268,6 +270,18 @@ describe('IUT profile: what each key accepts', () => {
     assert.match(problem(`${MINIMAL}host: 10.0.0.1\n`, 'host').detail, /loopback/);
     problem(`${MINIMAL}host: 127\n`, 'host');
   });
+  test('testerHost: alternating only, loopback, not the IUT\'s own address; default 127.0.0.2', () => {
+    const alternating = 'name: x\nrole: alternating\nport: 5001\n';
+    assert.equal(parseProfile(alternating, 'p.yaml').testerHost, '127.0.0.2');
+    assert.equal(parseProfile(`${alternating}testerHost: ::1\n`, 'p.yaml').testerHost, '::1');
+    assert.match(problem(`${alternating}testerHost: 10.0.0.2\n`, 'testerHost', 4).detail, /loopback/);
+    assert.match(problem(`${alternating}testerHost: 127.0.0.1\n`, 'testerHost', 4).detail, /must differ from host \(127\.0\.0\.1\)/);
+    assert.match(problem(`${alternating}host: localhost\ntesterHost: 127.0.0.1\n`, 'testerHost', 5).detail, /must differ from host/);
+    assert.match(problem(`${alternating}host: 127.0.0.2\n`, 'host', 4).detail, /must differ from testerHost/);
+    assert.match(problem(`${MINIMAL}testerHost: 127.0.0.2\n`, 'testerHost', 4).detail, /applies only to role alternating \(role active: the IUT connects to host/);
+    assert.match(problem('name: x\nrole: passive\nport: 5001\ntesterHost: 127.0.0.3\n', 'testerHost', 4).detail, /connects nowhere/);
+  });
+
   test('name: required, not blank, text (a YAML number says to quote it)', () => {
     assert.match(problem('role: passive\nport: 1\n', 'name').detail, /is required/);
     assert.equal(problem('name: "  "\nrole: passive\nport: 1\n', 'name').detail, 'must not be blank');
@@ -356,6 +370,16 @@ describe('IUT profile: loading, environment, description', () => {
     const built: IutProfile = { ...p, launch: { command: 'x', env: { HSMS_PORT: '1', OTHER: 'y' }, restart: 'once', readyTimeout: 10 } };
     assert.equal(launchEnvironment(built).HSMS_PORT, '5000');
     assert.equal(launchEnvironment(built).OTHER, 'y');
+  });
+
+  test('launchEnvironment: HSMS_REMOTE_HOST is where the IUT connects: host when active, testerHost when alternating', () => {
+    assert.equal(launchEnvironment(parseProfile(MINIMAL, 'p.yaml')).HSMS_REMOTE_HOST, '127.0.0.1');
+    const alternating = parseProfile('name: x\nrole: alternating\nport: 5001\ntesterHost: ::1\n', 'p.yaml');
+    assert.equal(launchEnvironment(alternating).HSMS_HOST, '127.0.0.1');
+    assert.equal(launchEnvironment(alternating).HSMS_REMOTE_HOST, '::1');
+    assert.equal(describeProfile(alternating).testerHost, '::1');
+    assert.equal(describeProfile(parseProfile(MINIMAL, 'p.yaml')).testerHost, undefined);
+    assert.match(problem(`${MINIMAL}${LAUNCH}  env: { HSMS_REMOTE_HOST: x }\n`, 'launch.env.HSMS_REMOTE_HOST').detail, /set by the harness/);
   });
 
   test('describeProfile flattens every field to text', () => {
@@ -480,7 +504,8 @@ describe('hsms-conformance init: starter profiles', () => {
         assert.equal(p.role, role);
         assert.equal(p.standard, standard);
         assert.equal(p.control, 'none');
-        assert.equal(p.capabilities.refusal, role === 'active' ? undefined : 'a');
+        assert.equal(p.capabilities.refusal, role === 'passive' ? 'a' : undefined);
+        assert.equal(p.testerHost, '127.0.0.2');
         // The commented-out launch and control blocks are valid too once uncommented.
         const uncommented = text
           .split('\n')

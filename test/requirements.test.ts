@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REQUIREMENTS, requirementById, sectionOrder, type Requirement } from '../src/harness/requirements';
+import { JUDGED_THROUGH, REQUIREMENTS, requirementById, sectionOrder, type Requirement } from '../src/harness/requirements';
 
 // The compiled test runs from dist/test/, so both paths climb out of dist/ first.
 const SPEC_PATH = path.resolve(__dirname, '../../../shared/spec/E37-0298.txt');
@@ -194,4 +194,25 @@ test('every E37 entry names a real heading of E37-0298, and every heading from 5
   const inScope = headings.filter((h) => h.appendix || (h.path[0] ?? 0) >= 5);
   const uncovered = inScope.filter((h) => !entries.has(h.label) && !leftOut.has(h.label)).map((h) => h.label);
   assert.deepEqual(uncovered, [], 'every heading from section 5 on is an entry or listed as left out with a reason');
+});
+
+test('sections judged through others name catalogue entries that are tested, never themselves', () => {
+  for (const [id, through] of Object.entries(JUDGED_THROUGH)) {
+    assert.ok(requirementById(id), `${id} is judged through others but is not in the catalogue`);
+    assert.equal(requirementById(id)?.notTestedReason, undefined, `${id} is judged, so it has no not-tested reason`);
+    for (const t of through) {
+      assert.ok(requirementById(t), `${id} is judged through ${t}, which is not in the catalogue`);
+      assert.notEqual(t, id);
+      assert.equal(JUDGED_THROUGH[t], undefined, `${id} is judged through ${t}, itself judged through others`);
+    }
+  }
+});
+
+test('the last corners have rows: 5.1, 6.1, 7.7.1 and 8.1.1 are tested or judged through others', () => {
+  for (const id of ['E37-5.1', 'E37-6.1', 'E37-7.7.1', 'E37-8.1.1']) {
+    const r = requirementById(id);
+    assert.ok(r, `${id} is in the catalogue`);
+    assert.equal(r.notTestedReason, undefined, `${id} is tested`);
+  }
+  assert.equal(JUDGED_THROUGH['E37-7.7.1'], undefined, '7.7.1 has scenarios of its own');
 });

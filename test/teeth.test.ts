@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FAULTS, type Fault } from '../src/peer/faults';
 import { JUDGED_THROUGH } from '../src/harness/requirements';
+import { EMBEDDED_ROLES } from '../src/harness/iut-config';
+import type { ConnectMode } from '../src/peer/parameters';
 import { describeVerdict, pool, suiteProcess, SUITE_TAGS, type ScenarioVerdict } from './support/suite-processes';
 
 /**
@@ -10,13 +12,13 @@ import { describeVerdict, pool, suiteProcess, SUITE_TAGS, type ScenarioVerdict }
  * other clause, apart from the sections judged through that clause (JUDGED_THROUGH), is neither
  * fail, warn nor inconclusive (one defect, one flagged clause: a scenario the deviation keeps
  * from judging its own clause defers to the clause that judges it). Against the correct peer
- * everything applicable passes, in both roles.
+ * everything applicable passes, in each of its three roles.
  *
  * Each run is a separate process, three at a time (support/suite-processes.ts; SUITE_TAGS
  * narrows every run).
  */
 
-function runSuite(faults: readonly string[], role: 'passive' | 'active'): Promise<ScenarioVerdict[]> {
+function runSuite(faults: readonly string[], role: ConnectMode): Promise<ScenarioVerdict[]> {
   return suiteProcess([faults.length ? faults.join(',') : '-', role, 'e37', SUITE_TAGS], `${faults.join(',') || 'no fault'} (${role})`, 240_000);
 }
 
@@ -41,9 +43,8 @@ const COMBINED = [
 ];
 
 const faults = Object.keys(FAULTS) as Fault[];
-const jobs: Array<{ faults: Fault[]; role: 'passive' | 'active' }> = [
-  { faults: [], role: 'passive' },
-  { faults: [], role: 'active' },
+const jobs: Array<{ faults: Fault[]; role: ConnectMode }> = [
+  ...EMBEDDED_ROLES.map((role) => ({ faults: [], role })),
   ...faults.map((f) => ({ faults: [f], role: ACTIVE_ONLY.has(f) ? ('active' as const) : ('passive' as const) })),
   ...COMBINED.map((c) => ({ faults: c.faults, role: 'passive' as const })),
 ];
@@ -53,7 +54,7 @@ function results(): Promise<ScenarioVerdict[][]> {
   return all;
 }
 
-for (const role of ['passive', 'active'] as const) {
+for (const role of EMBEDDED_ROLES) {
   test(`the correct reference peer passes every applicable scenario as a ${role} IUT`, { timeout: 1_800_000 }, async () => {
     const verdicts = (await results())[jobs.findIndex((j) => j.faults.length === 0 && j.role === role)]!;
     const bad = verdicts.filter((v) => v.verdict !== 'pass' && v.verdict !== 'not-applicable').map(describeVerdict);

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { configFromProfile, embeddedConfig, type IutConfig } from '../harness/iut-config';
+import { configFromProfile, EMBEDDED_ROLES, embeddedConfig, type IutConfig } from '../harness/iut-config';
 import { loadProfile, ProfileError } from '../harness/profile';
 import { projectRoot, runSuite, type ScenarioResult, type UserSuite } from '../harness/suite-runner';
 import { checkUserFeatures } from '../harness/user-feature-check';
@@ -32,8 +32,8 @@ const USAGE = `usage: hsms-conformance [run] [--profile FILE] [--tags EXPR] [--r
        hsms-conformance analyze FILE... [--port P]... [--profile FILE]... [--report-dir DIR]
        hsms-conformance monitor --listen HOST:PORT --upstream HOST:PORT [--pcap FILE]
                         [--report-dir DIR] [--report-every MIN] [--profile FILE]...
-  Without --profile the embedded reference peer is certified, as a passive and as an active IUT
-  (--standard chooses which rules it follows). --baseline names known failures (one clause id or
+  Without --profile the embedded reference peer is certified as a passive, an active and an
+  alternating IUT (--standard chooses which rules it follows). --baseline names known failures (one clause id or
   'scenario: NAME' per line, each with a '# why' comment): they do not fail the run, a known
   failure that now passes (stale entry) does. 'report' rebuilds compliance.html, compliance.md
   and the Allure HTML report from a finished run's compliance.json and allure-results/.
@@ -180,7 +180,7 @@ async function run(o: RunOptions): Promise<number> {
   if (o.profilePath) {
     configs = [configFromProfile(loadProfile(o.profilePath))];
   } else {
-    configs = [embeddedConfig('passive', o.standard), embeddedConfig('active', o.standard)];
+    configs = EMBEDDED_ROLES.map((role) => embeddedConfig(role, o.standard));
   }
   if (o.user) {
     const problems = await checkUserFeatures(o.user);
@@ -193,7 +193,8 @@ async function run(o: RunOptions): Promise<number> {
   // This run's evidence only: stale traces or Allure results would mix with the new ones.
   const allureResults = path.join(o.reportDir, 'allure-results');
   for (const d of [path.join(o.reportDir, TRACES_DIR), allureResults]) fs.rmSync(d, { recursive: true, force: true });
-  process.stdout.write(`hsms-conformance: certifying ${configs[0]!.name}${configs.length > 1 ? ' in both roles' : ''}; seed ${o.seed}\n`);
+  const roles = configs.length > 1 ? ` in ${configs.length} roles (${configs.map((c) => c.role).join(', ')})` : '';
+  process.stdout.write(`hsms-conformance: certifying ${configs.length > 1 ? 'the hsms-conformance reference peer' : configs[0]!.name}${roles}; seed ${o.seed}\n`);
   const started = new Date();
   const results: ScenarioResult[] = [];
   for (const [i, iut] of configs.entries()) {
@@ -310,7 +311,7 @@ function rebuildReports(reportDir: string): number {
   return 0;
 }
 
-/** Both roles' cucumber messages in one file, as CONTRACTS.md section 4 names it. */
+/** Every role's cucumber messages in one file, as CONTRACTS.md section 4 names it. */
 function mergeMessageFiles(parts: readonly string[], target: string): void {
   const out = fs.openSync(target, 'w');
   try {

@@ -9,6 +9,7 @@ import { parsePeerCommand } from './peer-commands';
 import { choiceOption, numberOption, parseArgs, UsageError } from './args';
 
 const USAGE = `usage: hsms-peer [--mode passive|active|alternating] [--host 127.0.0.1] [--port 5000]
+                 [--remote-host ADDRESS]
                  [--session-id 0] [--t3 45] [--t5 10] [--t6 5] [--t7 10] [--t8 5]
                  [--max-length 16777216] [--config FILE] [--log pretty|json]
                  [--standard e37|hsms-ss] [--multiple-connections] [--refusal a|b|c]
@@ -19,6 +20,7 @@ Commands on standard input: select | deselect | linktest | separate | disconnect
 const SPEC = {
   mode: 'string',
   host: 'string',
+  'remote-host': 'string',
   port: 'string',
   'session-id': 'string',
   t3: 'string',
@@ -48,6 +50,7 @@ function fromFlags(argv: readonly string[]): { params: PeerParameters; log: 'pre
   };
   set('mode', choiceOption(args, 'mode', ['passive', 'active', 'alternating'] as const));
   set('host', args.values.get('host'));
+  set('remoteHost', args.values.get('remote-host'));
   set('port', numberOption(args, 'port'));
   set('sessionId', numberOption(args, 'session-id'));
   set('maxLength', numberOption(args, 'max-length'));

@@ -110,18 +110,20 @@ export function starterProfile(o: StarterOptions): string {
     'capabilities:',
     '  # E37 9.2.4: true if the IUT serves several connections as independent sessions.',
     '  multipleConnections: false',
-    ...(passive || o.role === 'alternating'
+    ...(passive
       ? [
           '  # E37 9.2.4.1: how the IUT refuses a further connection while one is open. a: accepted, every',
           '  # Select.req on it answered with a non-zero status; b: reset at once; c: never serviced.',
           '  refusal: a',
         ]
-      : ['  # No refusal: refusing further connections is a listening entity\'s business (E37 9.2.4.1).']),
+      : o.role === 'alternating'
+        ? ['  # No refusal: an alternating IUT listens only until a connection forms (E37 A1-3 step 4).']
+        : ['  # No refusal: refusing further connections is a listening entity\'s business (E37 9.2.4.1).']),
     '  # The largest message the IUT can receive, in bytes (E37 10 item 4).',
     '  maxMessageLength: 16777216',
     '# To let the harness start and stop the IUT itself (the best choice for CI), uncomment launch and',
     '# set control to stdin. The command receives HSMS_ROLE HSMS_HOST HSMS_PORT HSMS_SESSION_ID',
-    '# HSMS_T3 HSMS_T5 HSMS_T6 HSMS_T7 HSMS_T8 in its environment: configure the IUT from them.',
+    `# HSMS_T3 HSMS_T5 HSMS_T6 HSMS_T7 HSMS_T8${passive ? '' : ' HSMS_REMOTE_HOST (where it connects)'} in its environment: configure the IUT from them.`,
     '# launch:',
     '#   command: ./start-iut.sh    # run through the shell',
     '#   cwd: .                     # relative to this file',
@@ -162,8 +164,11 @@ function roleLines(role: ConnectMode): string[] {
       return [
         '# The IUT\'s connect mode: alternating (E37 Appendix A1-3), it tries to connect, then listens.',
         'role: alternating',
-        '# The address the IUT connects to and listens on. Loopback only.',
+        '# Where the IUT listens in its passive phase (its published port). Loopback only.',
         'host: 127.0.0.1',
+        '# Where the HARNESS listens, at the same port: the address the IUT connects to in its active',
+        '# phase. A second loopback address, so the two never collide; on macOS use ::1.',
+        'testerHost: 127.0.0.2',
       ];
   }
 }

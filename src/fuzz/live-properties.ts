@@ -97,7 +97,8 @@ export class LiveTarget {
   livenessWorks = true;
   constructor(readonly iut: IutSession) {
     const c = iut.config;
-    this.env = { standard: c.standard, maxLength: c.capabilities.maxMessageLength, activeIut: c.role === 'active' };
+    // An alternating IUT connects by itself while the tester listens: the active entity, as an active IUT is.
+    this.env = { standard: c.standard, maxLength: c.capabilities.maxMessageLength, activeIut: c.role !== 'passive' };
     this.ctx = { maxLength: c.capabilities.maxMessageLength, sessionId: c.sessionId };
   }
 

@@ -1,10 +1,18 @@
 import type { IutConfig } from './iut-config';
 
+/**
+ * On a scenario tagged @iut-passive: it also applies to an alternating IUT, run in its passive
+ * phase (E37 A1-3 steps 3-4): the tester does not listen, the IUT's active attempts fail, and
+ * the tester connects to its published port (IutSession).
+ */
+export const PASSIVE_PHASE_TAG = '@passive-phase';
+
 /** Every tag `applicability` reads: features use them to say what a scenario needs of the IUT. */
 export const CONDITION_TAGS: readonly string[] = [
   '@iut-passive',
   '@iut-active',
   '@iut-alternating',
+  PASSIVE_PHASE_TAG,
   '@needs-control',
   '@single-connection',
   '@multiple-connections',
@@ -19,11 +27,20 @@ export const CONDITION_TAGS: readonly string[] = [
  * Which scenarios apply to the IUT (the PICS role of a capability statement). A scenario that
  * needs a role, capability, control or standard the profile does not declare is not
  * applicable, and the reason says which; nothing is skipped silently.
+ *
+ * An alternating IUT (E37 A1-3) connects by itself while the tester listens, so it is certified
+ * in its active phase by every scenario an active IUT gets (untagged and @iut-active). In its
+ * passive phase it serves its published port only until one connection forms (A1-3 step 4):
+ * the passive connect procedure applies to it (@iut-passive with @passive-phase), the handling
+ * of further connections on that port (9.2.4, 9.2.4.1) and the other @iut-passive scenarios do not.
  */
 export function applicability(tags: readonly string[], iut: IutConfig): string | null {
   const has = (t: string): boolean => tags.includes(t);
   const role = iut.role;
-  if (has('@iut-passive') && role !== 'passive') return `needs a passive IUT; the profile declares role ${role}`;
+  if (has('@iut-passive') && role === 'alternating' && !has(PASSIVE_PHASE_TAG)) {
+    return 'needs a passive IUT; an alternating IUT listens on its published port only until a connection forms (E37 A1-3 step 4), so it is certified in its passive phase by the passive connect procedure alone';
+  }
+  if (has('@iut-passive') && role === 'active') return `needs a passive IUT; the profile declares role ${role}`;
   if (has('@iut-active') && role === 'passive') return 'needs an IUT that connects actively; the profile declares role passive';
   if (has('@iut-alternating') && role !== 'alternating') return `needs an alternating IUT (E37 A1-3); the profile declares role ${role}`;
   if (has('@needs-control') && iut.control === 'none') return 'needs the IUT to initiate a procedure; the profile declares control: none';

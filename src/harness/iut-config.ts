@@ -1,5 +1,5 @@
 import type { ConnectMode, RefusalOption, Standard, TimerSeconds } from '../peer/parameters';
-import { schemaEnum } from './profile-schema';
+import { profileSchema, schemaEnum } from './profile-schema';
 import { describeProfile, type ControlProcedure, type IutProfile } from './profile';
 
 /**
@@ -10,7 +10,10 @@ import { describeProfile, type ControlProcedure, type IutProfile } from './profi
 export interface IutConfig {
   readonly name: string;
   readonly role: ConnectMode;
+  /** Passive IUT: where it listens; active IUT: where the tester listens; alternating IUT: where it listens in its passive phase. */
   readonly host: string;
+  /** Alternating IUT: where the tester listens for its active connect attempts, at `port` (profile `testerHost`). */
+  readonly testerHost: string;
   readonly port: number;
   readonly sessionId: number;
   readonly standard: Standard;
@@ -52,19 +55,24 @@ export interface LaunchConfig {
 export const SELF_TEST_TIMERS: TimerSeconds = { t3: 1, t5: 0.3, t6: 0.5, t7: 0.8, t8: 0.4 };
 export const SELF_TEST_TOLERANCE = 0.2;
 
+/** The roles `npm start` certifies the embedded reference peer in, in this order. */
+export const EMBEDDED_ROLES: readonly ConnectMode[] = ['passive', 'active', 'alternating'];
+
 /** What else the embedded peer can be made to do (src/peer/variants.ts) and how it refuses further connections. */
 export interface LegalBehaviour {
   readonly variants?: readonly string[];
   readonly refusal?: RefusalOption;
 }
 
-export function embeddedConfig(role: 'passive' | 'active', standard: Standard, faults: readonly string[] = [], legal: LegalBehaviour = {}): IutConfig {
+export function embeddedConfig(role: ConnectMode, standard: Standard, faults: readonly string[] = [], legal: LegalBehaviour = {}): IutConfig {
   const refusal = legal.refusal ?? 'a';
   const variants = legal.variants ?? [];
   return {
     name: `hsms-conformance reference peer (${role}${standard === 'hsms-ss' ? ', HSMS-SS' : ''})`,
     role,
     host: '127.0.0.1',
+    // The profile's default (a second loopback address), as a user's alternating IUT gets it.
+    testerHost: String(profileSchema().properties?.testerHost?.default),
     port: 0,
     sessionId: 0,
     standard,
@@ -98,6 +106,7 @@ export function configFromProfile(p: IutProfile): IutConfig {
     name: p.name,
     role: p.role,
     host: p.host,
+    testerHost: p.testerHost,
     port: p.port,
     sessionId: p.sessionId,
     standard: p.standard,

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { IutConfig } from './iut-config';
 import { portIsFree, waitPortReleased } from './port-release';
+import { remoteHostEnvironment } from './profile';
 import { delay } from './tester-connection';
 import { IutUnreachable } from './verdict';
 
@@ -27,6 +28,7 @@ export function hsmsEnvironment(c: IutConfig, port: number): Record<string, stri
   return {
     HSMS_ROLE: c.role,
     HSMS_HOST: c.host,
+    ...remoteHostEnvironment(c),
     HSMS_PORT: String(port),
     HSMS_SESSION_ID: String(c.sessionId),
     HSMS_T3: String(c.timers.t3),

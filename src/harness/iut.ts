@@ -11,6 +11,8 @@ import { TesterConnection, delay } from './tester-connection';
 import type { WireTrace } from './wire-trace';
 import { NotApplicable, HarnessError, IutUnreachable } from './verdict';
 import { UNREACHABLE_LIMIT } from './stopped-run';
+import { PASSIVE_PHASE_TAG } from './applicability';
+import { portIsFree } from './port-release';
 
 /**
  * How the tester reaches the IUT and makes it act, whatever the IUT is: the embedded reference
@@ -47,6 +49,7 @@ class TesterListener {
   private readonly server: net.Server;
   private readonly pending: Array<{ socket: net.Socket; at: number }> = [];
   private waiters: Array<() => void> = [];
+  host = '';
   port = 0;
   closed = false;
 
@@ -72,6 +75,7 @@ class TesterListener {
       this.server.listen({ host, port, exclusive: true }, () => {
         this.server.removeListener('error', reject);
         const a = this.server.address();
+        this.host = host;
         this.port = typeof a === 'object' && a ? a.port : port;
         resolve();
       });
@@ -140,6 +144,8 @@ export class IutSession {
   private stoppedOutput = '';
   /** Set once the scenario's IUT is ready; checked and cleared by checkResources(). */
   private resources: ScenarioResources | null = null;
+  /** An alternating IUT, in a scenario tagged @passive-phase: the tester does not listen and connects to its published port. */
+  private passivePhase = false;
 
   constructor(readonly config: IutConfig) {}
 
@@ -170,33 +176,49 @@ export class IutSession {
     return this.refusal;
   }
 
-  /** Prepares the IUT for a scenario: starts it when it is embedded or launched per scenario. */
-  async beforeScenario(): Promise<void> {
+  /**
+   * True when the IUT forms the scenario's connections by connecting to the tester's listener:
+   * an active IUT, or an alternating one in its active phase (every scenario not tagged @passive-phase).
+   */
+  get connectsActively(): boolean {
+    return this.config.role === 'active' || (this.config.role === 'alternating' && !this.passivePhase);
+  }
+
+  /**
+   * True for an alternating IUT in a scenario tagged @passive-phase (E37 A1-3 steps 3-4): the
+   * tester does not listen, so the IUT's active attempts fail and it listens on its published
+   * port, where the tester connects.
+   */
+  get inPassivePhase(): boolean {
+    return this.passivePhase;
+  }
+
+  /**
+   * Prepares the IUT for a scenario: starts it when it is embedded or launched per scenario.
+   * `tags` are the scenario's: @passive-phase puts an alternating IUT in its passive phase.
+   */
+  async beforeScenario(tags: readonly string[] = []): Promise<void> {
     this.scenarioStart = performance.now();
     this.connections = [];
     this.resources = null;
     this.refusal = null;
     this.stoppedOutput = '';
     const c = this.config;
+    this.passivePhase = c.role === 'alternating' && tags.includes(PASSIVE_PHASE_TAG);
     // The baseline for checkResources(): what exists before the scenario's own set-up, plus what
     // outlives scenarios (the tester's listener for a non-embedded active IUT, an IUT launched once).
     // Yield first: the test runner arms its hook time-out (a Timeout) only after the hook's first
     // synchronous part, and the check after the scenario runs while the After hook's one is armed.
     await new Promise<void>((resolve) => setImmediate(resolve));
     let baseline = resourceCounts();
-    if (c.role !== 'passive' && !this.listener) {
-      this.listener = new TesterListener();
-      try {
-        await this.listener.listen(c.host, c.control === 'embedded' ? 0 : c.port);
-      } catch (err) {
-        this.listener = null;
-        throw new HarnessError(`the tester cannot listen on ${c.host}:${c.port} for the active IUT: ${(err as Error).message}`);
-      }
-    }
+    if (c.role !== 'passive' && !this.listener) this.listener = await this.openListener();
     this.listener?.dropOlderThan(this.scenarioStart);
+    // Where the embedded IUT connects (and, alternating, the port it publishes): the listener's.
+    const remote = this.listener ? { host: this.listener.host, port: this.listener.port } : null;
+    if (this.passivePhase) await this.stopListening();
     if (c.control !== 'embedded') baseline = resourceCounts();
     if (c.control === 'embedded') {
-      await this.startEmbedded();
+      await this.startEmbedded(remote);
     } else if (c.launch && (c.launch.restart === 'per-scenario' || !this.process || !this.process.running)) {
       await this.process?.stop(this.listenAddress);
       if (c.launch.restart === 'per-scenario') baseline = resourceCounts();
@@ -206,6 +228,40 @@ export class IutSession {
       if (c.launch.restart !== 'per-scenario') baseline = resourceCounts();
     }
     this.resources = { baseline, connections: [], entity: null, process: null, listener: null };
+  }
+
+  /**
+   * The tester's listener for the connections the IUT makes: at `host` for an active IUT, at
+   * `testerHost` for an alternating one, whose own published port is `host`:`port` (A1-3), so the
+   * two never collide. The embedded IUT gets a port the system picks, for an alternating one a
+   * port free at both addresses; where the second loopback address cannot be bound (macOS
+   * configures only 127.0.0.1), the embedded alternating IUT is reached over ::1 instead.
+   */
+  private async openListener(): Promise<TesterListener> {
+    const c = this.config;
+    const embedded = c.control === 'embedded';
+    const hosts = c.role !== 'alternating' ? [c.host] : embedded ? [c.testerHost, '::1'] : [c.testerHost];
+    const port = embedded ? 0 : c.port;
+    for (let attempt = 1; ; attempt++) {
+      const listener = new TesterListener();
+      let error: Error | null = null;
+      for (const host of hosts) {
+        try {
+          await listener.listen(host, port);
+          error = null;
+          break;
+        } catch (err) {
+          error = err as Error;
+        }
+      }
+      if (error) {
+        const where = `${hosts.join(' or ')}:${port}`;
+        const hint = c.role === 'alternating' ? ' (testerHost must be a loopback address of this machine other than host; on macOS, ::1)' : '';
+        throw new HarnessError(`the tester cannot listen on ${where} for the ${c.role} IUT: ${error.message}${hint}`);
+      }
+      if (!embedded || c.role !== 'alternating' || attempt >= 5 || (await portIsFree(c.host, listener.port))) return listener;
+      await listener.close();
+    }
   }
 
   /**
@@ -310,16 +366,16 @@ export class IutSession {
   async connect(trace: WireTrace, name: string, options: ConnectOptions = {}): Promise<TesterConnection> {
     const c = this.config;
     let conn: TesterConnection;
-    if (c.role === 'passive') {
+    if (!this.connectsActively) {
       conn = await this.connectToPassive(trace, name, options.timeoutMs ?? 3000);
     } else {
       const t5 = this.timersMs.t5;
       const ready = Math.max(0, this.readyUntil - performance.now());
       const wait = (options.timeoutMs ?? 2000) + t5 + ready + (c.control === 'manual' ? 60000 : 0);
-      if (c.control === 'manual') process.stderr.write(`\nOPERATOR: make the IUT connect to ${c.host}:${this.listener?.port} now (waiting up to ${Math.round(wait / 1000)} s)\n`);
+      if (c.control === 'manual') process.stderr.write(`\nOPERATOR: make the IUT connect to ${this.listener?.host}:${this.listener?.port} now (waiting up to ${Math.round(wait / 1000)} s)\n`);
       const socket = await this.listener!.next(wait);
       if (!socket) {
-        const what = `the active IUT did not connect to ${c.host}:${this.listener?.port} within ${Math.round(wait)} ms`;
+        const what = `the ${c.role} IUT did not connect to ${this.listener?.host}:${this.listener?.port} within ${Math.round(wait)} ms`;
         throw new IutUnreachable(this.process ? this.process.describeFailure(what, this.restartHint()) : what);
       }
       conn = TesterConnection.accepted(socket, trace, name);
@@ -337,8 +393,12 @@ export class IutSession {
    */
   get reconnectWindowMs(): number {
     const c = this.config;
+    const { t5, t6, tolerance } = this.timersMs;
     const readyMs = c.launch ? c.launch.readyTimeout * 1000 : c.control === 'embedded' ? EMBEDDED_READY_MS : 0;
-    return Math.max(readyMs, this.timersMs.t5 + this.timersMs.tolerance);
+    // An alternating IUT in its passive phase listens only after its T5 separation and a failed
+    // active attempt (A1-3 steps 1 and 3).
+    const listenMs = this.passivePhase ? 3 * t5 + t6 + tolerance : t5 + tolerance;
+    return Math.max(readyMs, listenMs);
   }
 
   /** The port the tester listens on for an active IUT. */
@@ -348,7 +408,8 @@ export class IutSession {
 
   /** The IUT's published port (where a passive or alternating IUT listens). */
   get iutPort(): number {
-    return this.entity?.port ?? this.config.port;
+    // The embedded alternating IUT listens only in its passive phase, at the port it was given.
+    return this.entity ? (this.entity.port ?? this.entity.params.port) : this.config.port;
   }
 
   /** Registers a connection the tester opened itself, so that it is closed when the scenario ends. */
@@ -369,11 +430,12 @@ export class IutSession {
   /**
    * A passive entity may take a moment to listen again after a connection ends, and a launched
    * one to listen at all. The tester retries as an active entity would: for T5 (E37-9.2.1) plus
-   * the tolerance, or until the launched IUT's readyTimeout has passed since its launch.
+   * the tolerance, or until the launched IUT's readyTimeout has passed since its launch
+   * (reconnectWindowMs, which gives an alternating IUT in its passive phase longer).
    */
   private async connectToPassive(trace: WireTrace, name: string, timeoutMs: number): Promise<TesterConnection> {
     const c = this.config;
-    const port = this.entity?.port ?? c.port;
+    const port = this.iutPort;
     const started = performance.now();
     const deadline = Math.max(this.readyUntil, started + this.reconnectWindowMs);
     const pause = 50;
@@ -446,14 +508,19 @@ export class IutSession {
     );
   }
 
-  private async startEmbedded(): Promise<void> {
+  /**
+   * Starts the embedded reference peer: a passive one on a port the system picks; an active one
+   * connecting to the tester's listener (`remote`); an alternating one connecting there and
+   * listening on `host` at the same port in its passive phase.
+   */
+  private async startEmbedded(remote: { readonly host: string; readonly port: number } | null): Promise<void> {
     const c = this.config;
-    const listenerPort = this.listener?.port ?? 0;
     const entity = new HsmsEntity(
       {
         mode: c.role,
-        host: c.host,
-        port: c.role === 'passive' ? 0 : listenerPort,
+        host: c.role === 'active' ? (remote?.host ?? c.host) : c.host,
+        ...(c.role === 'alternating' && remote ? { remoteHost: remote.host } : {}),
+        port: c.role === 'passive' ? 0 : (remote?.port ?? 0),
         sessionId: c.sessionId,
         timers: c.timers,
         maxLength: c.capabilities.maxMessageLength,

@@ -53,8 +53,14 @@ export interface IutProfile {
   readonly name: string;
   /** The IUT's connect mode. */
   readonly role: ConnectMode;
-  /** Passive IUT: where it listens; active IUT: where the harness listens. Always loopback. */
+  /** Passive IUT: where it listens; active IUT: where the harness listens; alternating IUT: where it listens in its passive phase. Always loopback. */
   readonly host: string;
+  /**
+   * Extension, alternating IUT only: where the harness listens for the IUT's active connect
+   * attempts, at `port` (default 127.0.0.2). It differs from `host`, so the harness's listener
+   * never collides with the IUT's published port (E37 A1-3). Always loopback.
+   */
+  readonly testerHost: string;
   readonly port: number;
   readonly sessionId: number;
   readonly standard: Standard;
@@ -105,7 +111,7 @@ export class ProfileError extends Error {
 }
 
 /** The variables `launchEnvironment` sets from the profile (CONTRACTS.md section 3). */
-export const PROFILE_ENV_NAMES = ['HSMS_ROLE', 'HSMS_HOST', 'HSMS_PORT', 'HSMS_SESSION_ID', 'HSMS_T3', 'HSMS_T5', 'HSMS_T6', 'HSMS_T7', 'HSMS_T8'] as const;
+export const PROFILE_ENV_NAMES = ['HSMS_ROLE', 'HSMS_HOST', 'HSMS_REMOTE_HOST', 'HSMS_PORT', 'HSMS_SESSION_ID', 'HSMS_T3', 'HSMS_T5', 'HSMS_T6', 'HSMS_T7', 'HSMS_T8'] as const;
 
 /** The profile as the schema describes it, once it holds (defaults filled in). */
 interface ValidatedProfile extends Omit<IutProfile, 'launch' | 'control' | 'initiates'> {
@@ -122,11 +128,13 @@ export function parseProfile(text: string, source: string): IutProfile {
   if (data === null || data === undefined) throw new ProfileError(source, [{ field: 'profile', detail: 'is empty; a profile needs at least name, role and port', ...start }]);
   if (!isPlainObject(data)) throw new ProfileError(source, [{ field: 'profile', detail: `must be a YAML mapping of keys to values, got ${show(data)}`, ...start }]);
 
+  // Rules on keys that only mean something when written (testerHost) need to know which were.
+  const written = new Set(Object.keys(data));
   applyDefaults(data);
   const found = schemaProblems(data);
   // The harness's own rules, on the keys the schema found nothing wrong with.
   const flagged = found.map((p) => fieldName(p.path));
-  for (const p of ruleProblems(data)) {
+  for (const p of ruleProblems(data, written)) {
     const field = fieldName(p.path);
     if (!flagged.some((f) => field === f || field.startsWith(`${f}.`))) found.push(p);
   }
@@ -165,6 +173,7 @@ export function launchEnvironment(p: IutProfile): Record<string, string> {
     ...(p.launch?.env ?? {}),
     HSMS_ROLE: p.role,
     HSMS_HOST: p.host,
+    ...remoteHostEnvironment(p),
     HSMS_PORT: String(p.port),
     HSMS_SESSION_ID: String(p.sessionId),
     HSMS_T3: String(p.timers.t3),
@@ -175,12 +184,22 @@ export function launchEnvironment(p: IutProfile): Record<string, string> {
   };
 }
 
+/**
+ * HSMS_REMOTE_HOST, where the IUT's connect attempts go: `host` for an active IUT (the harness
+ * listens there), `testerHost` for an alternating one; a passive IUT connects nowhere.
+ */
+export function remoteHostEnvironment(p: Pick<IutProfile, 'role' | 'host' | 'testerHost'>): { HSMS_REMOTE_HOST?: string } {
+  if (p.role === 'passive') return {};
+  return { HSMS_REMOTE_HOST: p.role === 'alternating' ? p.testerHost : p.host };
+}
+
 /** Flat key -> text, in profile order, for the report's "IUT profile" table. */
 export function describeProfile(p: IutProfile): Record<string, string> {
   const out: Record<string, string> = {
     name: p.name,
     role: p.role,
     host: p.host,
+    ...(p.role === 'alternating' ? { testerHost: p.testerHost } : {}),
     port: String(p.port),
     sessionId: String(p.sessionId),
     standard: p.standard,
@@ -213,6 +232,18 @@ export function isLoopbackHost(host: string): boolean {
   return canonical === '[::1]' || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(canonical);
 }
 
+/** True when two loopback addresses as written name the same address (localhost is 127.0.0.1 or ::1). */
+function sameAddress(a: string, b: string): boolean {
+  const canonical = (h: string): string[] => {
+    const l = h.toLowerCase();
+    if (l === 'localhost') return ['127.0.0.1', '[::1]'];
+    const bare = l.startsWith('[') && l.endsWith(']') ? l.slice(1, -1) : l;
+    return [isIPv6(bare) ? new URL(`http://[${bare}]/`).hostname : bare];
+  };
+  const ca = canonical(a);
+  return canonical(b).some((x) => ca.includes(x));
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
@@ -228,10 +259,19 @@ function fieldName(path: KeyPath): string {
  * The rules of a profile that its schema cannot say. They look only at values of the right
  * type: a value of the wrong type is the schema's problem, reported once.
  */
-function ruleProblems(d: Record<string, unknown>): SchemaProblem[] {
+function ruleProblems(d: Record<string, unknown>, written: ReadonlySet<string>): SchemaProblem[] {
   const out: SchemaProblem[] = [];
-  if (typeof d.host === 'string' && !isLoopbackHost(d.host)) {
-    out.push({ path: ['host'], at: 'value', detail: `must be a loopback address (127.0.0.0/8, localhost or ::1), got ${JSON.stringify(d.host)}: this harness only talks to equipment on the local machine` });
+  for (const key of ['host', 'testerHost'] as const) {
+    const v = d[key];
+    if (typeof v === 'string' && !isLoopbackHost(v)) {
+      out.push({ path: [key], at: 'value', detail: `must be a loopback address (127.0.0.0/8, localhost or ::1), got ${JSON.stringify(v)}: this harness only talks to equipment on the local machine` });
+    }
+  }
+  if (written.has('testerHost') && typeof d.role === 'string' && d.role !== 'alternating') {
+    out.push({ path: ['testerHost'], at: 'key', detail: `applies only to role alternating (role ${d.role}: ${d.role === 'active' ? 'the IUT connects to host, where the harness listens' : 'the IUT connects nowhere'}); remove it` });
+  }
+  if (d.role === 'alternating' && typeof d.host === 'string' && typeof d.testerHost === 'string' && sameAddress(d.host, d.testerHost)) {
+    out.push({ path: [written.has('testerHost') ? 'testerHost' : 'host'], at: 'value', detail: `must differ from ${written.has('testerHost') ? 'host' : 'testerHost'} (${d.host}): an alternating IUT listens on host and the harness on testerHost, both at port ${String(d.port)} (E37 A1-3)` });
   }
   if (isPlainObject(d.timers)) {
     for (const t of TIMER_NAMES) {
@@ -253,7 +293,7 @@ function ruleProblems(d: Record<string, unknown>): SchemaProblem[] {
   const env = isPlainObject(d.launch) && isPlainObject(d.launch.env) ? d.launch.env : {};
   for (const name of Object.keys(env)) {
     if ((PROFILE_ENV_NAMES as readonly string[]).includes(name)) {
-      out.push({ path: ['launch', 'env', name], at: 'key', detail: 'is set by the harness from the profile itself (role, host, port, sessionId, timers); change those keys instead' });
+      out.push({ path: ['launch', 'env', name], at: 'key', detail: 'is set by the harness from the profile itself (role, host, testerHost, port, sessionId, timers); change those keys instead' });
     }
   }
   const control = d.control;

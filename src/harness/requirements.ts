@@ -11,21 +11,17 @@
  * Sections left out, one line each (section: why). test/requirements.test.ts reads this
  * block to prove that every heading from section 5 on is either an entry or listed here.
  * - 5: overview of the five steps of HSMS communication; its obligations are stated in 5.3 and sections 6 and 7.
- * - 5.1: the state diagram itself is not in our text; the behaviour it defines is the 5.3 transition table.
  * - 5.2: heading only.
  * - 5.2.1: definition of NOT CONNECTED; the behaviour in that state is checked under 5.3 and 6.3.
  * - 5.2.2: definition of CONNECTED; the behaviour in that state is checked under 5.3.
  * - 5.2.2.1: definition of NOT SELECTED; what is allowed there is checked under 5.3, 7.3 and 9.2.2.
  * - 5.2.2.2: definition of SELECTED; data exchange there is checked under 7.3.
  * - 6: heading and introduction only.
- * - 6.1: which TCP/IP API an implementation uses is its own choice; only interoperable streams matter, which every scenario exercises.
  * - 6.2: heading only.
  * - 6.3: heading only.
  * - 7: introduction; the procedures are checked under 7.1 to 7.7.2.
- * - 7.7.1: what the sender of an inappropriate message does on receiving Reject.req is local entity-specific; nothing is required.
  * - 8: introduction only.
  * - 8.1: heading only.
- * - 8.1.1: bit numbering convention used by the rest of the text; nothing an entity does.
  * - 8.2: summary table; each row is checked under its own section 8.2.1 to 8.2.9.
  * - 9: heading only.
  * - 9.1: heading only.
@@ -100,8 +96,14 @@ function hsmsSs(name: string, strength: Strength, title: string, statement: stri
  * and never reported as not tested.
  */
 export const JUDGED_THROUGH: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  // The diagram is the 5.3 table; transitions 5 and 6 are judged with the procedures that trigger them.
+  'E37-5.1': ['E37-5.3', 'E37-7.4.2', 'E37-7.6.2', 'E37-9.2.2'],
+  // Interoperable streams: connections formed with an ordinary TCP stack, messages taken however TCP cuts them.
+  'E37-6.1': ['E37-6.3.2', 'E37-6.3.3', 'E37-8.1.2'],
   'E37-7.4': ['E37-7.4.1', 'E37-7.4.2', 'E37-7.4.3'],
   'E37-7.6': ['E37-7.6.1', 'E37-7.6.2'],
+  // Bit 7 is the most significant: the W-bit and stream of byte 2 as the IUT writes them (8.2.1) and reads them (9.4.1).
+  'E37-8.1.1': ['E37-8.2.1', 'E37-9.4.1'],
   'E37-8.1.4': ['E37-8.1.4.1', 'E37-8.1.4.6', 'E37-8.2.1', 'E37-8.2.2', 'E37-8.2.3', 'E37-8.2.5', 'E37-8.2.6', 'E37-8.2.7', 'E37-8.2.8', 'E37-8.2.9'],
   'E37-8.1.4.2': ['E37-8.2.1', 'E37-8.2.2', 'E37-8.2.3', 'E37-8.2.5', 'E37-8.2.6', 'E37-8.2.7', 'E37-8.2.8', 'E37-8.2.9'],
   'E37-8.1.4.3': ['E37-8.2.1', 'E37-8.2.2', 'E37-8.2.3', 'E37-8.2.5', 'E37-8.2.6', 'E37-8.2.7', 'E37-8.2.8', 'E37-8.2.9'],
@@ -113,6 +115,15 @@ export const JUDGED_THROUGH: Readonly<Record<string, readonly string[]>> = Objec
 export const REQUIREMENTS: readonly Requirement[] = Object.freeze([
   // ---- 5 State machine ------------------------------------------------------------------
   e37(
+    '5.1',
+    'MUST',
+    'State diagram: the basic requirements',
+    'The IUT is NOT CONNECTED or CONNECTED, and while connected NOT SELECTED or SELECTED, and it changes state ' +
+      'only as the diagram and its 5.3 table say (subsidiary standards may add states or rules, as HSMS-SS ' +
+      'does). Judged through 5.3 and the sections that own transitions 5 (Deselect 7.4.2, Separate 7.6.2) and 6 ' +
+      '(T7, 9.2.2).',
+  ),
+  e37(
     '5.3',
     'MUST',
     'State transitions',
@@ -123,6 +134,15 @@ export const REQUIREMENTS: readonly Requirement[] = Object.freeze([
   ),
 
   // ---- 6 Use of TCP/IP ------------------------------------------------------------------
+  e37(
+    '6.1',
+    'MUST',
+    'Interoperable TCP streams',
+    'Whatever TCP/IP programming interface the IUT uses (sockets, TLI, ...), it interoperates over ordinary TCP: ' +
+      'it forms connections with the tester\'s TCP stack in its declared connect mode and treats each connection ' +
+      'as a byte stream, taking messages however TCP cuts or joins them. Judged through the connect procedures ' +
+      '(6.3.2, 6.3.3) and the stream framing of 8.1.2.',
+  ),
   e37(
     '6.2.1',
     'MUST',
@@ -308,6 +328,15 @@ export const REQUIREMENTS: readonly Requirement[] = Object.freeze([
       'Deselect.req and Separate.req in NOT SELECTED (7.4.2, 7.6.2).',
   ),
   e37(
+    '7.7.1',
+    'MUST',
+    'Reject: initiator',
+    'What the IUT does when a message it sent is rejected is its own choice, within the rest of the standard: ' +
+      'it never answers the Reject.req (8.2.8), and as a Reject is no communication failure its SELECTED session ' +
+      'carries on, answering Linktest and data, unless it ends the session itself with Separate.req or ' +
+      'Deselect.req before it closes. Closing the SELECTED connection straight away fails (6.4).',
+  ),
+  e37(
     '7.7.2',
     'MUST',
     'Reject: required cases',
@@ -317,6 +346,14 @@ export const REQUIREMENTS: readonly Requirement[] = Object.freeze([
   ),
 
   // ---- 8 Message format -----------------------------------------------------------------
+  e37(
+    '8.1.1',
+    'MUST',
+    'Bytes of 8 bits, bit 7 most significant',
+    'Every field is built of 8-bit bytes whose bit 7 is the most significant: in header byte 2 of a data message ' +
+      'the W-bit is bit 7 and the stream bits 6-0. Judged through the IUT\'s data messages (8.2.1: how it writes ' +
+      'them) and its replies (9.4.1: the stream it reads from the tester\'s primary and echoes).',
+  ),
   e37(
     '8.1.2',
     'MUST',

@@ -106,21 +106,23 @@ export class ScenarioContext {
   /** A connection in NOT SELECTED. An active IUT's own Select.req is refused with status 2 so it stays there (E37-7.2.1 step 3). */
   async notSelectedConnection(name: ConnName = 'main'): Promise<TesterConnection> {
     const c = await this.openConnection(name);
-    if (this.iut.config.role !== 'passive') await this.answerIutSelect(c, 2);
+    const own = await this.iutSelectReq(c);
+    if (own) c.send(msg.selectRsp(own.header, 2), 'tester keeps the connection NOT SELECTED');
     return c;
   }
 
   /** A SELECTED connection: the tester selects a passive IUT, or accepts an active IUT's Select.req. */
   async selectedConnection(name: ConnName = 'main'): Promise<TesterConnection> {
     const c = await this.openConnection(name);
-    if (this.iut.config.role === 'passive') {
+    const own = await this.iutSelectReq(c);
+    if (!own) {
       const req = msg.selectReq(this.controlSessionId, c.allocateSystemBytes());
       c.send(req);
       const r = await c.expect((f) => (f.header.sType === SType.SelectRsp ? f : undefined), this.responseWait);
       if (r.kind !== 'frame') throw new JudgedElsewhere(['E37-7.2.2'], `the IUT did not select: ${this.describeNoFrame(r, 'Select.rsp')}`);
       if (r.value.header.byte3 !== 0) throw new JudgedElsewhere(['E37-7.2.2'], `the IUT refused Select.req with status ${r.value.header.byte3}`);
     } else {
-      await this.answerIutSelect(c, 0);
+      c.send(msg.selectRsp(own.header, 0), 'tester accepts the select');
       // The IUT may not have read the Select.rsp yet; one Linktest round trip proves it has, so a
       // procedure the scenario asks of it next runs in SELECTED.
       const probe = this.build('Linktest.req', name);
@@ -132,11 +134,20 @@ export class ScenarioContext {
     return c;
   }
 
-  /** Waits for an active IUT's Select.req and answers it with `status`. */
-  private async answerIutSelect(c: TesterConnection, status: number): Promise<void> {
-    const r = await c.expect((f) => (f.header.sType === SType.SelectReq ? f : undefined), this.ms.t5 + this.responseWait);
-    if (r.kind !== 'frame') throw new JudgedElsewhere(['E37-6.3.3'], `the active IUT did not send Select.req after connecting: ${this.describeNoFrame(r, 'Select.req')}`);
-    c.send(msg.selectRsp(r.value.header, status), status === 0 ? 'tester accepts the select' : 'tester keeps the connection NOT SELECTED');
+  /**
+   * The Select.req the IUT sends after connecting, left for the caller to answer: an active IUT
+   * (or an alternating one in its active phase) must send it; an alternating IUT in its passive
+   * phase may (the reference peer does) or may wait for the tester's; a passive IUT is not
+   * waited for.
+   */
+  private async iutSelectReq(c: TesterConnection): Promise<Frame | null> {
+    if (!this.iut.connectsActively && !this.iut.inPassivePhase) return null;
+    const wait = this.iut.connectsActively ? this.ms.t5 + this.responseWait : this.responseWait;
+    const r = await c.expect((f) => (f.header.sType === SType.SelectReq ? f : undefined), wait);
+    if (r.kind === 'frame') return r.value;
+    if (this.iut.connectsActively) throw new JudgedElsewhere(['E37-6.3.3'], `the ${this.iut.config.role} IUT did not send Select.req after connecting: ${this.describeNoFrame(r, 'Select.req')}`);
+    if (r.kind === 'closed') throw new Inconclusive(`the IUT closed the connection (${r.close.how}) right after accepting it`);
+    return null;
   }
 
   /** E37-6.3.1: a passive IUT accepted the tester's connection; an active one opened it itself. */

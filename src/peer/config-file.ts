@@ -10,7 +10,7 @@ import { DEFAULT_PARAMETERS, ParameterError, TIMER_NAMES, validateParameters, ty
  * their replies, `{ "S1F13": "<L[2] <B 0x00> <L>>" }` (default-responder.ts).
  */
 
-const TOP_KEYS = ['mode', 'host', 'port', 'sessionId', 'timers', 'maxLength', 'standard', 'multipleConnections', 'refusal', 'replies'] as const;
+const TOP_KEYS = ['mode', 'host', 'remoteHost', 'port', 'sessionId', 'timers', 'maxLength', 'standard', 'multipleConnections', 'refusal', 'replies'] as const;
 
 /** Parses a configuration file's text; throws a ParameterError naming the key at fault. */
 export function parseConfig(text: string, source: string): Partial<PeerParameters> {
@@ -31,6 +31,7 @@ export function parseConfig(text: string, source: string): Partial<PeerParameter
   const typed = out as Partial<PeerParameters>;
   checkType('mode', typed.mode, 'string');
   checkType('host', typed.host, 'string');
+  checkType('remoteHost', typed.remoteHost, 'string');
   checkType('port', typed.port, 'number');
   checkType('sessionId', typed.sessionId, 'number');
   checkType('maxLength', typed.maxLength, 'number');

@@ -120,8 +120,13 @@ export class HsmsEntity {
     this.options.onEvent?.({ time: this.clock.now(), connection, event });
   }
 
+  /** Where connect attempts go (active mode, alternating active phase). */
   private target(): string {
-    return `${this.params.host}:${this.params.port}`;
+    return `${this.remoteHost}:${this.params.port}`;
+  }
+
+  private get remoteHost(): string {
+    return this.params.remoteHost ?? this.params.host;
   }
 
   private listen(): Promise<void> {
@@ -251,7 +256,7 @@ export class HsmsEntity {
   private connectOnce(timeoutMs: number): Promise<HsmsConnection | null> {
     return new Promise((resolve) => {
       this.emit(null, { type: 'connect-attempt', target: this.target() });
-      const socket = net.connect({ host: this.params.host, port: this.params.port, noDelay: true });
+      const socket = net.connect({ host: this.remoteHost, port: this.params.port, noDelay: true });
       this.pendingSockets.add(socket);
       const timer = this.clock.setTimer(timeoutMs, () => socket.destroy(new Error(`no answer within ${timeoutMs} ms`)));
       const finish = (conn: HsmsConnection | null): void => {
@@ -315,9 +320,9 @@ export class HsmsEntity {
   }
 
   /**
-   * A1-3: an active attempt with a timeout of at least T5; on failure, a passive phase
-   * listening for at least T5; repeat. After a connection ends, T5 passes before the next
-   * active attempt (E37-9.2.1).
+   * A1-3: an active attempt (to `remoteHost`, else `host`) with a timeout of at least T5; on
+   * failure, a passive phase listening on `host` for at least T5; repeat. After a connection
+   * ends, T5 passes before the next active attempt (E37-9.2.1).
    */
   private alternatingLoop(): void {
     const t5 = toMillis(this.params.timers.t5);
@@ -357,10 +362,14 @@ export class HsmsEntity {
         this.emit(null, { type: 'error', message: `passive phase: ${err.message}` });
         resolve(false);
       });
-      server.listen({ host: this.params.host, port: this.params.port, exclusive: true }, () => resolve(true));
+      server.listen({ host: this.params.host, port: this.params.port, exclusive: true }, () => {
+        const addr = server.address();
+        this.boundPort = typeof addr === 'object' && addr ? addr.port : this.params.port;
+        resolve(true);
+      });
     });
     if (listening) {
-      this.emit(null, { type: 'listening', address: this.target() });
+      this.emit(null, { type: 'listening', address: `${this.params.host}:${this.params.port}` });
       await new Promise<void>((resolve) => {
         wake = resolve;
         this.loopTimer = this.clock.setTimer(ms, () => {

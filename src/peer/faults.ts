@@ -37,6 +37,9 @@ export const FAULTS = {
   'control-text-accepted': { clause: 'E37-9.3.3', what: 'answers a control message that carries text' },
   'drops-bytes-after-select': { clause: 'E37-8.1.2', what: 'drops the bytes that arrive in the same segment behind a Select.req' },
   'second-connection-closes-first': { clause: 'E37-9.2.4.1', what: 'closes the selected session when a second connection arrives' },
+  'rejected-primary-answered': { clause: 'E37-7.7.1', what: 'answers a Reject.req of its own data primary with a Reject.req (reason 3)' },
+  'rejected-primary-closes': { clause: 'E37-7.7.1', what: 'closes the SELECTED connection on a Reject.req of its own data primary' },
+  'rejected-primary-leaves-selected': { clause: 'E37-7.7.1', what: 'leaves SELECTED without a word on a Reject.req of its own data primary' },
 } as const;
 
 export type Fault = keyof typeof FAULTS;

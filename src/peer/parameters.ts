@@ -49,8 +49,15 @@ export const DEFAULT_MAX_LENGTH = 16 * 1024 * 1024;
 /** The parameters of an HSMS entity (E37-10.1), as `hsms-peer` takes them. */
 export interface PeerParameters {
   readonly mode: ConnectMode;
+  /** Passive: where it listens. Active: where it connects, unless `remoteHost` is set. Alternating: where it listens in its passive phase. */
   readonly host: string;
   readonly port: number;
+  /**
+   * Active and alternating modes: the address connect attempts go to, at `port` (E37-10.1: the
+   * remote address is an installation parameter). Unset, they go to `host`. An alternating entity
+   * listens on `host` and connects to `remoteHost`, so both can be addresses of one machine.
+   */
+  readonly remoteHost?: string;
   readonly sessionId: number;
   readonly timers: TimerSeconds;
   readonly maxLength: number;
@@ -101,6 +108,10 @@ export function validateTimer(field: string, value: unknown): number {
 export function validateParameters(p: PeerParameters): PeerParameters {
   if (!['passive', 'active', 'alternating'].includes(p.mode)) throw new ParameterError('mode', `must be passive, active or alternating, got ${JSON.stringify(p.mode)}`);
   if (typeof p.host !== 'string' || p.host.length === 0) throw new ParameterError('host', 'must be a non-empty host name or address');
+  if (p.remoteHost !== undefined) {
+    if (typeof p.remoteHost !== 'string' || p.remoteHost.length === 0) throw new ParameterError('remote-host', 'must be a non-empty host name or address');
+    if (p.mode === 'passive') throw new ParameterError('remote-host', 'applies to active and alternating modes (a passive entity connects nowhere)');
+  }
   if (!Number.isInteger(p.port) || p.port < 0 || p.port > 65535) throw new ParameterError('port', `must be an integer 0-65535, got ${p.port}`);
   if (!Number.isInteger(p.sessionId) || p.sessionId < 0 || p.sessionId > 0xffff) throw new ParameterError('session-id', `must be an integer 0-65535, got ${p.sessionId}`);
   for (const name of TIMER_NAMES) validateTimer(name, p.timers[name]);

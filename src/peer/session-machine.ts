@@ -508,6 +508,15 @@ export class SessionMachine {
     out.push({ type: 'event', event: { type: 'reject-received', frame } });
     const t = this.open.get(frame.header.systemBytes);
     if (!t) return;
+    if (t.kind === 'data' && this.fault('rejected-primary-answered')) this.reject(out, frame.header, RejectReason.TransactionNotOpen);
+    if (t.kind === 'data' && this.fault('rejected-primary-closes')) {
+      this.close(out, 'Reject.req of its own primary', false);
+      return;
+    }
+    if (t.kind === 'data' && this.fault('rejected-primary-leaves-selected')) {
+      this.leaveSelected(out, 'Reject.req of its own primary');
+      return;
+    }
     // E37-7.7.1: what to do is local entity-specific; we end the rejected transaction.
     this.finish(out, frame.header.systemBytes, t.kind === 'data' ? 't3' : 't6', { result: 'rejected', reject: frame });
   }

@@ -1,18 +1,18 @@
 import * as path from 'node:path';
 import { embeddedConfig, SELF_TEST_TIMERS, type IutConfig, type LegalBehaviour } from '../../src/harness/iut-config';
 import { runSuite, type ScenarioResult } from '../../src/harness/suite-runner';
-import type { RefusalOption, Standard } from '../../src/peer/parameters';
+import type { ConnectMode, RefusalOption, Standard } from '../../src/peer/parameters';
 
 /**
  * Runs the whole suite against the embedded reference peer with deliberate faults or legal
  * variants, and returns the verdict per scenario. Used by the teeth and no-false-fail tests;
  * runnable by hand while writing features:
- *   node dist/test/support/suite-with-fault.js [fault,fault|-] [passive|active] [e37|hsms-ss] [tag-expression]
+ *   node dist/test/support/suite-with-fault.js [fault,fault|-] [passive|active|alternating] [e37|hsms-ss] [tag-expression]
  *        [--variants v,v] [--refusal a|b|c] [--slow-start SECONDS --port N] [--json]
  * --slow-start certifies the reference peer as a launched passive IUT instead (hsms-peer, started
  * per scenario through the shell and listening only SECONDS after launch), on port N.
  */
-export async function suiteWithFaults(faults: readonly string[], role: 'passive' | 'active', standard: Standard = 'e37', tags?: string, legal: LegalBehaviour = {}): Promise<ScenarioResult[]> {
+export async function suiteWithFaults(faults: readonly string[], role: ConnectMode, standard: Standard = 'e37', tags?: string, legal: LegalBehaviour = {}): Promise<ScenarioResult[]> {
   const { results } = await runSuite({ iut: embeddedConfig(role, standard, faults, legal), seed: 1, fuzzRuns: 10, ...(tags ? { tags } : {}) });
   return results;
 }
@@ -59,7 +59,7 @@ if (require.main === module) {
   const legal: LegalBehaviour = { ...(variants ? { variants: variants.split(',') } : {}), ...(refusal ? { refusal } : {}) };
   const run = slowStart
     ? runSuite({ iut: slowStartConfig(port, Number(slowStart)), seed: 1, fuzzRuns: 10, ...(tags ? { tags } : {}) }).then((r) => r.results)
-    : suiteWithFaults(faults, role as 'passive' | 'active', standard as Standard, tags || undefined, legal);
+    : suiteWithFaults(faults, role as ConnectMode, standard as Standard, tags || undefined, legal);
   run.then(
     (results) => {
       if (json) {
