@@ -3,7 +3,7 @@ import type { Standard } from '../peer/parameters';
 import type { CapturedPacket } from '../capture/capture-file';
 import { ConnectionTracker, type ConnectionInfo, type Direction, type TrackerStats } from '../capture/tcp-connections';
 import { decodeFrame, formatEndpoint, type SkipReason } from '../capture/tcp-segment';
-import type { Side, TrafficFinding } from './connection-judge';
+import type { Side, TrafficFinding } from './judge-types';
 import { EntityLedger, type EntityRole } from './entity-ledger';
 import { HsmsConnection, type ConnectionSummary } from './hsms-connection';
 import type { ObservedMessage } from './message-stream';

@@ -1,7 +1,9 @@
-import { DEFINED_STYPES, LINKTEST_SESSION_ID, RESPONSE_TO_REQUEST, SType, sTypeName } from '../protocol/constants';
+import { DEFINED_STYPES, RESPONSE_TO_REQUEST, SType, sTypeName } from '../protocol/constants';
 import { describeHeader, hex16, hex32, type Frame, type Header } from '../protocol/header';
 import type { ModelState } from '../fuzz/oracle';
 import { answerExpectation, type Expectation } from './expectations';
+import { checkFormat, checkStream9, exerciseAnswerFormat } from './format-checks';
+import { isAnswer, isControl, other, secs, startsTransaction, type Find, type JudgeContext, type JudgeSink, type Side, type StateView } from './judge-types';
 import type { ObservedMessage } from './message-stream';
 import type { SideRules } from './side-rules';
 
@@ -16,43 +18,6 @@ import type { SideRules } from './side-rules';
  * framing broke, what depends on the missing part is not judged. Timer limits come only from a
  * side's declared values (SideRules); without them the measured values are reported.
  */
-
-export type Side = 'client' | 'server';
-export type StateView = ModelState | 'UNKNOWN';
-
-export interface TrafficFinding {
-  /** The entity blamed. */
-  readonly side: Side;
-  readonly clause: string;
-  readonly severity: 'fail' | 'warn';
-  readonly message: string;
-  /** Capture frame and time of the evidence. */
-  readonly frame: number;
-  readonly timeMs: number;
-  /** Frame of the message it concerns (the request answered, the message that went unanswered). */
-  readonly relatedFrame?: number;
-}
-
-export type Measure = 'T3 reply time' | 'T6 response time' | 'T7 connect to select' | 'T8 largest gap inside a message' | 'Linktest interval';
-
-export interface JudgeSink {
-  finding(f: TrafficFinding): void;
-  exercised(side: Side, clause: string): void;
-  measured(side: Side, what: Measure, ms: number): void;
-  stateChanged(state: StateView, frame: number, timeMs: number): void;
-  /** A line for the transcript and the timeline: what the judge concluded about a message. */
-  note(text: string, frame: number, timeMs: number): void;
-}
-
-/** What the judge asks of the rest of the analysis. */
-export interface JudgeContext {
-  /** Time of the last byte of a message `from` has begun and not finished, if any (T8). */
-  partialSince(from: Side): number | null;
-  /** Another connection to the same server was accepted after `sinceMs`. */
-  siblingAcceptedAfter(sinceMs: number): boolean;
-  /** Another connection of the server is SELECTED now. */
-  otherConnectionSelected(): boolean;
-}
 
 /** A message of `requester` waiting for the other side's answer. */
 interface Outstanding {
@@ -108,29 +73,6 @@ const TYPICAL_T6_MS = 5000;
 const RECENT_HEADERS = 16;
 /** A message sent this soon after the other side changed the state may have crossed that change on the wire. */
 const CROSSING_MS = 20;
-
-const other = (s: Side): Side => (s === 'client' ? 'server' : 'client');
-const secs = (ms: number): string => `${(ms / 1000).toFixed(3)} s`;
-
-function isControl(h: Header): boolean {
-  return h.sType !== SType.Data;
-}
-
-/** Messages that answer something: .rsp, Reject.req, data replies (even function). */
-function isAnswer(h: Header): boolean {
-  return RESPONSE_TO_REQUEST.has(h.sType) || h.sType === SType.RejectReq || (h.sType === SType.Data && (h.byte3 & 1) === 0);
-}
-
-/** The control requests a side starts on its own. */
-function isRequest(h: Header): boolean {
-  return h.sType === SType.SelectReq || h.sType === SType.DeselectReq || h.sType === SType.LinktestReq || h.sType === SType.SeparateReq;
-}
-
-function startsTransaction(h: Header): boolean {
-  if (h.pType !== 0) return false;
-  if (h.sType === SType.SelectReq || h.sType === SType.DeselectReq || h.sType === SType.LinktestReq) return true;
-  return h.sType === SType.Data && (h.byte3 & 1) === 1 && (h.byte2 & 0x80) !== 0;
-}
 
 export class ConnectionJudge {
   private state: StateView;
@@ -228,7 +170,7 @@ export class ConnectionJudge {
       return;
     }
     this.checkT8(to, m);
-    this.checkFormat(from, m);
+    checkFormat(this.report, this.sink, from, m, me.rules);
     if (peer.broken) {
       // The other side's output is out of step: an answer now can only answer garbage (E37-8.1.3, NOTES.md).
       if (isAnswer(h) && !this.findMatch(to, f)) {
@@ -362,7 +304,7 @@ export class ConnectionJudge {
     const before = this.state;
     const r = o.exp.judge(f);
     this.sink.exercised(from, o.exp.clause);
-    this.exerciseAnswerFormat(from, h);
+    exerciseAnswerFormat(this.sink, from, h);
     if (h.sType === SType.RejectReq) this.sides[requester].rejectedAt = t;
     if (this.outstanding[from].some((x) => x.transaction)) this.sink.exercised(from, 'E37-9.3.2');
     for (const x of r.findings) {
@@ -456,7 +398,7 @@ export class ConnectionJudge {
     if (h.sType === SType.Data && (h.byte3 & 1) === 1 && me.rules.sessionId !== null && h.sessionId !== me.rules.sessionId) {
       this.find(from, 'E37-8.1.4.1', 'fail', `${describeHeader(h)} carries session id ${hex16(h.sessionId)}; the declared session (device) id is ${hex16(me.rules.sessionId)}`, m.lastFrame, m.lastTimeMs);
     }
-    if (h.sType === SType.Data && (h.byte2 & 0x7f) === 9 && (h.byte3 & 1) === 1) this.checkStream9(from, m);
+    if (h.sType === SType.Data && (h.byte2 & 0x7f) === 9 && (h.byte3 & 1) === 1) checkStream9(this.report, this.sink, from, m, this.sides[other(from)].recent);
   }
 
   /** E37-7.3, 7.4, 7.6 and the HSMS-SS rules: what may be sent in the current state. */
@@ -483,69 +425,6 @@ export class ConnectionJudge {
   /** The other side changed the state moments before: the message may have crossed that change on the wire. */
   private crossing(from: Side, m: ObservedMessage): boolean {
     return this.lastChange !== null && this.lastChange.by !== from && m.firstTimeMs - this.lastChange.timeMs < CROSSING_MS;
-  }
-
-  /** Header rules of what a side sends (E37-8.1.4.x, 8.2.x, 9.3.3, HSMS-SS control session id). */
-  private checkFormat(from: Side, m: ObservedMessage): void {
-    const h = m.header;
-    const rules = this.sides[from].rules;
-    const at = (clause: string, why: string): void => this.find(from, clause, 'fail', `${describeHeader(h)}: ${why}`, m.lastFrame, m.lastTimeMs);
-    this.sink.exercised(from, 'E37-8.1.2');
-    this.sink.exercised(from, 'E37-8.1.3');
-    if (h.pType !== 0) return at('E37-8.1.4.4', `PType ${h.pType}; E37 defines only 0 (SECS-II)`);
-    this.sink.exercised(from, 'E37-8.1.4.4');
-    if (!DEFINED_STYPES.has(h.sType)) return at('E37-8.1.4.5', `SType ${h.sType} is not defined by E37`);
-    this.sink.exercised(from, 'E37-8.1.4.5');
-    if (h.sType === SType.Data) {
-      this.sink.exercised(from, 'E37-8.2.1');
-      return;
-    }
-    if (m.textLength > 0) at('E37-9.3.3', `a control message with ${m.textLength} bytes of text`);
-    else this.sink.exercised(from, 'E37-9.3.3');
-    // HSMS-SS: the requests a side starts carry 0xFFFF; its responses and Rejects are judged where
-    // they are matched (echoing the request's session id, or 0xFFFF, both pass: the oracle's reading).
-    if (rules.standard === 'hsms-ss' && isRequest(h)) {
-      if (h.sessionId !== LINKTEST_SESSION_ID) at('E37.1-control-session-id', `session id ${hex16(h.sessionId)}; HSMS-SS control messages carry 0xFFFF`);
-      else this.sink.exercised(from, 'E37.1-control-session-id');
-    }
-    const zeroBytes = (clause: string): void => {
-      if (h.byte2 !== 0 || h.byte3 !== 0) at(clause, `header bytes 2 and 3 are ${h.byte2} and ${h.byte3}, not 0`);
-      else this.sink.exercised(from, clause);
-    };
-    switch (h.sType) {
-      case SType.SelectReq:
-        return zeroBytes('E37-8.2.2');
-      case SType.DeselectReq:
-        return zeroBytes('E37-8.2.4');
-      case SType.SeparateReq:
-        return zeroBytes('E37-8.2.9');
-      case SType.LinktestReq:
-        if (h.sessionId !== LINKTEST_SESSION_ID) at('E37-8.2.6', `session id ${hex16(h.sessionId)}; Linktest.req carries 0xFFFF`);
-        return zeroBytes('E37-8.2.6');
-      case SType.RejectReq:
-        if (h.byte3 === 0) at('E37-8.2.8', 'reason code 0');
-        return;
-      default:
-        return;
-    }
-  }
-
-  private exerciseAnswerFormat(from: Side, h: Header): void {
-    const clause: Record<number, string> = { [SType.SelectRsp]: 'E37-8.2.3', [SType.DeselectRsp]: 'E37-8.2.5', [SType.LinktestRsp]: 'E37-8.2.7', [SType.RejectReq]: 'E37-8.2.8', [SType.Data]: 'E37-9.4.1' };
-    const c = clause[h.sType];
-    if (c) this.sink.exercised(from, c);
-    if (h.sType === SType.RejectReq) this.sink.exercised(from, 'E37-7.7');
-  }
-
-  /** E37-9.4.2: the MHEAD of an S9 error message should hold the header of a message the other side sent. */
-  private checkStream9(from: Side, m: ObservedMessage): void {
-    const t = m.text;
-    // <B[10] ...> at the top level: format byte 0x21 (binary, one length byte) and length 10.
-    const mhead = t.length >= 12 && t[0] === 0x21 && t[1] === 10 ? t.subarray(2, 12) : null;
-    const known = this.sides[other(from)].recent.some((h) => mhead !== null && mhead.readUInt16BE(0) === h.sessionId && mhead[2] === h.byte2 && mhead[3] === h.byte3 && mhead[4] === h.pType && mhead[5] === h.sType && mhead.readUInt32BE(6) === h.systemBytes);
-    if (!known && [1, 3, 5, 7, 9, 11].includes(m.header.byte3)) {
-      this.find(from, 'E37-9.4.2', 'warn', `S9F${m.header.byte3}: the MHEAD item is not the 10-byte header of a recent message of the other side`, m.lastFrame, m.lastTimeMs);
-    } else if (known) this.sink.exercised(from, 'E37-9.4.2');
   }
 
   /** Registers what `responder` owes in answer to `m`. */
@@ -794,4 +673,7 @@ export class ConnectionJudge {
   private find(side: Side, clause: string, severity: 'fail' | 'warn', message: string, frame: number, timeMs: number, relatedFrame?: number): void {
     this.sink.finding({ side, clause, severity, message, frame, timeMs, ...(relatedFrame !== undefined ? { relatedFrame } : {}) });
   }
+
+  /** `find` for the helpers of other modules. */
+  private readonly report: Find = (side, clause, severity, message, frame, timeMs, relatedFrame) => this.find(side, clause, severity, message, frame, timeMs, relatedFrame);
 }
