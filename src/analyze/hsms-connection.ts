@@ -53,6 +53,7 @@ export interface HsmsConnectionOptions {
   readonly events: ConnectionEvents;
   readonly siblingAcceptedAfter: (sinceMs: number) => boolean;
   readonly otherConnectionSelected: () => boolean;
+  readonly otherConnectionOpen: () => boolean;
 }
 
 /** Timeline budget per connection. */
@@ -123,6 +124,7 @@ export class HsmsConnection implements ConnectionHandler {
         partialSince: (from) => this.streams[from === 'client' ? 'c2s' : 's2c'].partialSince,
         siblingAcceptedAfter: o.siblingAcceptedAfter,
         otherConnectionSelected: o.otherConnectionSelected,
+        otherConnectionOpen: o.otherConnectionOpen,
       },
     );
     if (!info.rolesFromSyn) this.note(info.firstFrame, info.firstTimeMs, 'the capture starts in the middle of this connection: roles guessed, state unknown until a procedure shows it');

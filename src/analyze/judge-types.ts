@@ -39,6 +39,8 @@ export interface JudgeContext {
   siblingAcceptedAfter(sinceMs: number): boolean;
   /** Another connection of the server is SELECTED now. */
   otherConnectionSelected(): boolean;
+  /** Another connection of the server is open now (a further one may be refused, E37-9.2.4.1). */
+  otherConnectionOpen(): boolean;
 }
 
 /** How a helper of the judge reports a finding against one side. */
