@@ -77,7 +77,8 @@ function prepare(): Promise<Prepared> {
     const live: LiveCapture = await captureLoopback([s.port], capture);
     try {
       const [a, b] = await Promise.all([
-        runJobs(EMBEDDED_ROLES.map((role) => `-|${role}|${unionTags}`)),
+        // The alternating peer also through its connect procedure (A1-3): connections both ways.
+        runJobs(EMBEDDED_ROLES.map((role) => `-|${role}|${unionTags}${role === 'alternating' ? ' or @E37-A1' : ''}`)),
         runJobs([...faults.map((f) => `${f}|passive|@${FAULTS[f].clause}`), `profile:${s.file}|passive|${SECS4JS_CLAUSES.map((c) => `@${c}`).join(' or ')}`]),
       ]);
       return { runs: [...a, ...b], secs4js: { capture, port: s.port, profile: s.file } };
