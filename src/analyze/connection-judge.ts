@@ -354,7 +354,7 @@ export class ConnectionJudge {
   /** Required answers to messages sent before `answered` that the responder skipped (it answered a later one). */
   private missedBefore(from: Side, answered: Outstanding, m: ObservedMessage): void {
     for (const o of [...this.outstanding[answered.requester]]) {
-      if (o.m.offset >= answered.m.offset || o.transaction && !o.control) continue;
+      if (o.m.offset >= answered.m.offset || (o.transaction && !o.control) || o.ofReject) continue;
       this.drop(answered.requester, o);
       if (!o.exp.required || o.expired || this.gapAfter(from, o.m.lastTimeMs)) continue;
       const clause = o.m.behindAnother ? 'E37-8.1.2' : o.exp.clause;
