@@ -28,6 +28,8 @@ const EMBEDDED_READY_MS = 2000;
 const WATCHED_RESOURCES = ['TCPSocketWrap', 'TCPServerWrap', 'Timeout', 'ProcessWrap', 'PipeWrap'] as const;
 /** How long closed handles get to disappear before a leftover is reported. */
 const SETTLE_MS = 2000;
+/** The longest pause between two looks at the handles while they settle. */
+const SETTLE_POLL_MS = 20;
 
 function resourceCounts(): Map<string, number> {
   const counts = new Map<string, number>();
@@ -315,7 +317,9 @@ export class IutSession {
     this.resources = null;
     if (!r) return null;
     const deadline = performance.now() + SETTLE_MS;
-    for (;;) {
+    // Closed handles go within a loop turn or two (the peer's side once the close arrives): look
+    // again at once, then back off to SETTLE_POLL_MS, rather than paying a full poll per scenario.
+    for (let pause = 0; ; pause = Math.min(SETTLE_POLL_MS, Math.max(1, pause * 2))) {
       const left: string[] = [];
       const open = r.connections.filter((c) => c.isOpen).length;
       if (open > 0) left.push(`${open} tester connection(s) still open`);
@@ -331,7 +335,7 @@ export class IutSession {
       }
       if (left.length === 0) return null;
       if (performance.now() >= deadline) return `${left.join(', ')} (${SETTLE_MS} ms after the scenario ended)`;
-      await delay(20);
+      await (pause === 0 ? new Promise<void>((resolve) => setImmediate(resolve)) : delay(pause));
     }
   }
 
