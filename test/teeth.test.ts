@@ -14,8 +14,9 @@ import { describeVerdict, pool, suiteProcess, SUITE_TAGS, type ScenarioVerdict }
  * from judging its own clause defers to the clause that judges it). Against the correct peer
  * everything applicable passes, in each of its three roles.
  *
- * Each run is a separate process, three at a time (support/suite-processes.ts; SUITE_TAGS
- * narrows every run).
+ * Each run is a separate process, as many at a time as there are suite slots, shared with the
+ * no-false-fail test (support/suite-processes.ts, support/suite-slots.ts; SUITE_TAGS narrows
+ * every run).
  */
 
 function runSuite(faults: readonly string[], role: ConnectMode): Promise<ScenarioVerdict[]> {
@@ -50,7 +51,7 @@ const jobs: Array<{ faults: Fault[]; role: ConnectMode }> = [
 ];
 let all: Promise<ScenarioVerdict[][]> | null = null;
 function results(): Promise<ScenarioVerdict[][]> {
-  all ??= pool(jobs, 3, (job) => runSuite(job.faults, job.role));
+  all ??= pool(jobs, (job) => runSuite(job.faults, job.role));
   return all;
 }
 

@@ -377,7 +377,12 @@ export class IutSession {
       const ready = Math.max(0, this.readyUntil - performance.now());
       const wait = (options.timeoutMs ?? 2000) + t5 + ready + (c.control === 'manual' ? 60000 : 0);
       if (c.control === 'manual') process.stderr.write(`\nOPERATOR: make the IUT connect to ${this.listener?.host}:${this.listener?.port} now (waiting up to ${Math.round(wait / 1000)} s)\n`);
+      const waitFrom = trace.elapsed();
       const socket = await this.listener!.next(wait);
+      // E37-9.2.1: after a connection ends an active IUT lets T5 pass before it connects again,
+      // so the wait up to then is the IUT's timer (counted as unavoidable), the rest overhead.
+      const separationEnd = this.lastCloseAt(trace) + t5;
+      trace.blockedMs += Math.max(0, Math.min(trace.elapsed(), separationEnd) - waitFrom);
       if (!socket) {
         const what = `the ${c.role} IUT did not connect to ${this.listener?.host}:${this.listener?.port} within ${Math.round(wait)} ms`;
         throw new IutUnreachable(this.process ? this.process.describeFailure(what, this.restartHint()) : what);
@@ -386,6 +391,11 @@ export class IutSession {
     }
     this.connections.push(conn);
     return conn;
+  }
+
+  /** When the last closed connection recorded to `trace` closed (its clock), or -Infinity when none has. */
+  private lastCloseAt(trace: WireTrace): number {
+    return Math.max(-Infinity, ...this.connections.filter((c) => c.trace === trace).map((c) => c.closed?.at ?? -Infinity));
   }
 
   /**
