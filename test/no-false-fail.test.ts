@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { VARIANTS, type Variant } from '../src/peer/variants';
 import type { RefusalOption, Standard } from '../src/peer/parameters';
 import { freePort } from './support/raw-socket';
-import { describeVerdict, pool, suiteProcess, SUITE_TAGS, type ScenarioVerdict } from './support/suite-processes';
+import { describeVerdict, pool, suiteProcess, SUITE_RUN_LIMIT_MS, SUITE_TAGS, type ScenarioVerdict } from './support/suite-processes';
 
 /**
  * No false fail: the reference peer certified under every legal variant (src/peer/variants.ts),
@@ -54,7 +54,7 @@ async function runGroup(g: LegalPeer): Promise<ScenarioVerdict[]> {
   if (g.variants.length > 0) args.push('--variants', g.variants.join(','));
   if (g.refusal) args.push('--refusal', g.refusal);
   if (g.slowStart) args.push('--slow-start', String(g.slowStart), '--port', String(await freePort()));
-  return suiteProcess(args, `the ${describeGroup(g)}`, 300_000);
+  return suiteProcess(args, `the ${describeGroup(g)}`, SUITE_RUN_LIMIT_MS);
 }
 
 let all: Promise<ScenarioVerdict[][]> | null = null;

@@ -35,9 +35,17 @@ const files = names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b)).map(
 process.env.HSMS_CONFORMANCE_ALLURE_HTML ??= 'off';
 
 const started = performance.now();
+/** Wall time of each file, from its start to its end (the runner's file-level `test:complete`). */
+const fileMs = new Map<string, number>();
 const stream = run({ files, concurrency });
 stream.on('test:fail', () => {
   process.exitCode = 1;
 });
+stream.on('test:complete', (data: { readonly name: string; readonly details: { readonly duration_ms: number } }) => {
+  if (files.includes(data.name)) fileMs.set(path.basename(data.name), data.details.duration_ms);
+});
 stream.compose(new spec()).pipe(process.stdout);
-stream.on('end', () => process.stdout.write(`npm test: ${files.length} files, ${concurrency} at a time, ${((performance.now() - started) / 1000).toFixed(1)} s\n`));
+stream.on('end', () => {
+  const lines = [...fileMs.entries()].sort((a, b) => b[1] - a[1]).map(([f, ms]) => `${(ms / 1000).toFixed(1).padStart(7)} s  ${f}`);
+  process.stdout.write(`\nnpm test: ${files.length} files, ${concurrency} at a time, ${((performance.now() - started) / 1000).toFixed(1)} s; each file's wall time:\n${lines.join('\n')}\n`);
+});

@@ -4,7 +4,7 @@ import { FAULTS, type Fault } from '../src/peer/faults';
 import { JUDGED_THROUGH } from '../src/harness/requirements';
 import { EMBEDDED_ROLES } from '../src/harness/iut-config';
 import type { ConnectMode } from '../src/peer/parameters';
-import { describeVerdict, pool, suiteProcess, SUITE_TAGS, type ScenarioVerdict } from './support/suite-processes';
+import { describeVerdict, pool, suiteProcess, SUITE_RUN_LIMIT_MS, SUITE_TAGS, type ScenarioVerdict } from './support/suite-processes';
 
 /**
  * The suite has teeth, and aims them: against the embedded reference peer with one deliberate
@@ -20,7 +20,7 @@ import { describeVerdict, pool, suiteProcess, SUITE_TAGS, type ScenarioVerdict }
  */
 
 function runSuite(faults: readonly string[], role: ConnectMode): Promise<ScenarioVerdict[]> {
-  return suiteProcess([faults.length ? faults.join(',') : '-', role, 'e37', SUITE_TAGS], `${faults.join(',') || 'no fault'} (${role})`, 240_000);
+  return suiteProcess([faults.length ? faults.join(',') : '-', role, 'e37', SUITE_TAGS], `${faults.join(',') || 'no fault'} (${role})`, SUITE_RUN_LIMIT_MS);
 }
 
 /** Faults only an active IUT can show. */

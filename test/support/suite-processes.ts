@@ -19,6 +19,12 @@ export interface ScenarioVerdict {
 export const ROOT = path.resolve(__dirname, '../../..');
 const RUNNER = path.join(ROOT, 'dist', 'test', 'support', 'suite-with-fault.js');
 
+/**
+ * The bound on one suite run: a safety net against a hang, not a speed check. A run takes 20-60 s
+ * on an idle machine; a machine loaded by other jobs has been seen to make it ten times slower.
+ */
+export const SUITE_RUN_LIMIT_MS = 600_000;
+
 /** Runs suite-with-fault.js with `args` (its command line, `--json` added) and returns its verdicts; `label` names the run in an error. */
 export function suiteProcess(args: readonly string[], label: string, timeoutMs: number): Promise<ScenarioVerdict[]> {
   return withSuiteSlot(() => new Promise((resolve, reject) => {
