@@ -62,6 +62,8 @@ function tryTake(): string | null {
       held.add(file);
       return file;
     } catch (err) {
+      // ENOENT: the last holder removed the folder just now; the next look makes it again.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     // Two processes may both find a dead owner and both take the slot: one run too many for a
@@ -83,5 +85,11 @@ export async function withSuiteSlot<T>(work: () => Promise<T>): Promise<T> {
   } finally {
     held.delete(file);
     fs.rmSync(file, { force: true });
+    // The last one out removes the folder; one still in use is not empty and stays.
+    try {
+      fs.rmdirSync(folder);
+    } catch {
+      // not empty, or already gone
+    }
   }
 }
