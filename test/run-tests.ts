@@ -12,7 +12,7 @@ import { spec } from 'node:test/reporters';
  * `node --test dist/test/NAME.test.js`.
  */
 
-/** Files at a time by default: the widest found reliable on a 2-core machine (README "Tests"). */
+/** Files at a time by default (README, "How npm test runs"). */
 const DEFAULT_CONCURRENCY = 6;
 
 /** The files that take longest, longest first; the rest follow in name order. */

@@ -11,8 +11,7 @@ import * as path from 'node:path';
  * pid, in a folder shared by the processes of one test run (keyed by the checkout and the test
  * runner's pid, so an earlier run that was killed leaves nothing in the way).
  *
- * SUITE_SLOTS sets the number of slots (default DEFAULT_SLOTS, the widest found reliable on a
- * 2-core machine, see README "Tests").
+ * SUITE_SLOTS sets the number of slots (default DEFAULT_SLOTS; README, "How npm test runs").
  */
 
 /** Suite runs at a time by default. */
