@@ -11,6 +11,7 @@ import type { ConnectMode } from '../src/peer/parameters';
 import { analyzeFiles, captureLoopback, flaggedClauses, haveTshark, profileFor, tsharkHeaders, type LiveCapture } from './support/analyze-helpers';
 import type { TraceRun } from './support/fault-traces';
 import { freePort } from './support/raw-socket';
+import { withSuiteSlot } from './support/suite-slots';
 
 /**
  * Two independent judges agree. The suite writes a pcap of every scenario; `analyze`, judging
@@ -41,14 +42,21 @@ const SECS4JS_CLAUSES = ['E37-7.7.2', 'E37-8.1.2', 'E37-9.3.3', 'E37-9.4.1'];
 const faults = Object.keys(FAULTS) as Fault[];
 const unionTags = [...new Set(faults.map((f) => `@${FAULTS[f].clause}`))].join(' or ');
 
+/** Runs `jobs` one after the other in one process, once a suite slot is free (support/suite-slots.ts). */
 function runJobs(jobs: readonly string[]): Promise<TraceRun[]> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [RUNNER, dir, ...jobs], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: 600_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`suite runs failed: ${err.message}\n${stderr}`));
-      else resolve(JSON.parse(stdout) as TraceRun[]);
-    });
-  });
+  return withSuiteSlot(
+    () =>
+      new Promise((resolve, reject) => {
+        execFile(process.execPath, [RUNNER, dir, ...jobs], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: 600_000 }, (err, stdout, stderr) => {
+          if (err) reject(new Error(`suite runs failed: ${err.message}\n${stderr}`));
+          else resolve(JSON.parse(stdout) as TraceRun[]);
+        });
+      }),
+  );
 }
+
+/** Processes the fault runs are shared among: they wait on timers mostly, and each process loads the steps once. */
+const FAULT_PROCESSES = 4;
 
 /** The secs4js profile of the examples, on a free port, launched from its own folder. */
 async function secs4jsProfile(): Promise<{ file: string; port: number }> {
@@ -69,19 +77,23 @@ interface Prepared {
 }
 let prepared: Promise<Prepared> | null = null;
 
-/** Runs everything once: two processes (the runs wait on timers mostly), tshark listening meanwhile. */
+/** Runs everything once, in a few processes side by side, tshark listening meanwhile. */
 function prepare(): Promise<Prepared> {
   prepared ??= (async () => {
     const s = await secs4jsProfile();
     const capture = path.join(dir, 'secs4js.pcapng');
     const live: LiveCapture = await captureLoopback([s.port], capture);
     try {
-      const [a, b] = await Promise.all([
+      const faultJobs = faults.map((f) => `${f}|passive|@${FAULTS[f].clause}`);
+      const share = Math.ceil(faultJobs.length / FAULT_PROCESSES);
+      const groups = [
         // The alternating peer also through its connect procedure (A1-3): connections both ways.
-        runJobs(EMBEDDED_ROLES.map((role) => `-|${role}|${unionTags}${role === 'alternating' ? ' or @E37-A1' : ''}`)),
-        runJobs([...faults.map((f) => `${f}|passive|@${FAULTS[f].clause}`), `profile:${s.file}|passive|${SECS4JS_CLAUSES.map((c) => `@${c}`).join(' or ')}`]),
-      ]);
-      return { runs: [...a, ...b], secs4js: { capture, port: s.port, profile: s.file } };
+        EMBEDDED_ROLES.map((role) => `-|${role}|${unionTags}${role === 'alternating' ? ' or @E37-A1' : ''}`),
+        [`profile:${s.file}|passive|${SECS4JS_CLAUSES.map((c) => `@${c}`).join(' or ')}`],
+        ...Array.from({ length: FAULT_PROCESSES }, (_, i) => faultJobs.slice(i * share, (i + 1) * share)).filter((g) => g.length > 0),
+      ];
+      const runs = (await Promise.all(groups.map(runJobs))).flat();
+      return { runs, secs4js: { capture, port: s.port, profile: s.file } };
     } finally {
       await live.stop();
     }
