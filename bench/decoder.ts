@@ -267,7 +267,8 @@ const LARGE_TARGETS: ReadonlyArray<{ readonly prefix: string; readonly share: nu
 
 export function benchDecoder(budgetMs: number): DecoderFigures {
   const rows: Row[] = [];
-  const notes: string[] = [];
+  // glibc's allocator settings decide whether a message's new memory is faulted in page by page.
+  const notes: string[] = process.env.GLIBC_TUNABLES ? [`decoder figures taken with GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES}`] : [];
   for (const stream of buildStreams()) {
     for (const chunking of CHUNKINGS) {
       const chunks = chunking.cut(stream.bytes);
