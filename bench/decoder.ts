@@ -226,11 +226,14 @@ interface Contender {
 
 /**
  * Medians of passes taken in turns (A B C A B C ...): at least 3 each, then more until
- * ~budgetMs has gone by. Taking turns puts every contender under the same load and the same
- * allocator state (each one's garbage is there for the next), which a shared machine changes
- * from one second to the next.
+ * ~budgetMs has gone by. Taking turns puts every contender under the same load, which a shared
+ * machine changes from one second to the next. With `collect`, every pass starts after a full
+ * GC: the previous pass's messages are freed, so each contender finds the allocator in the same
+ * state (whether a message's memory is faulted in anew depends on it, and would otherwise depend
+ * on where V8 happened to collect). Small frames are measured without: a forced GC before each
+ * pass makes V8 run the next one several times slower, which says nothing about the decoder.
  */
-function measureTogether(contenders: readonly Contender[], chunks: readonly Buffer[], unit: 'frames' | 'bytes', expectedFrames: number, budgetMs: number): Map<string, Measured> {
+function measureTogether(contenders: readonly Contender[], chunks: readonly Buffer[], unit: 'frames' | 'bytes', expectedFrames: number, budgetMs: number, collect = false): Map<string, Measured> {
   const times = contenders.map(() => [] as number[]);
   const faults = contenders.map(() => 0);
   const amounts = contenders.map(() => 0);
@@ -241,7 +244,7 @@ function measureTogether(contenders: readonly Contender[], chunks: readonly Buff
   const start = performance.now();
   while (times[0]!.length < 3 || (performance.now() - start < budgetMs && times[0]!.length < 50)) {
     contenders.forEach((c, i) => {
-      forceGc();
+      if (collect) forceGc();
       const f0 = minorFaults();
       const t0 = performance.now();
       const r = c.pass(chunks, Infinity);
@@ -278,7 +281,7 @@ export function benchDecoder(budgetMs: number): DecoderFigures {
         { name: 'memcpy', pass: memcpyPass, copyOnly: true },
         ...(large ? [{ name: 'owned', pass: ownedCopyPass(stream.bytes.length / stream.frames), copyOnly: true }] : []),
       ];
-      const m = measureTogether(contenders, chunks, stream.unit, stream.frames, budgetMs);
+      const m = measureTogether(contenders, chunks, stream.unit, stream.frames, budgetMs, large);
       const ref = m.get('reference')!;
       const cp = m.get('memcpy')!;
       const owned = m.get('owned');
