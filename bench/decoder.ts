@@ -300,7 +300,7 @@ export function benchDecoder(budgetMs: number): DecoderFigures {
       if (goal && owned) {
         const met = (x: number): string => (x >= goal.share ? 'met' : 'missed');
         target = `>= ${goal.share}x memcpy${goal.absolute ? `; >= ${goal.absolute / 1e9} GB/s` : ''}`;
-        status = `${met(ref.perSecond / owned.perSecond)} (owned); ${met(ref.perSecond / cp.perSecond)} (reused)${goal.absolute ? `; ${ref.perSecond >= goal.absolute ? 'met' : 'missed'}` : ''}`;
+        status = `owned ${met(ref.perSecond / owned.perSecond)}, reused ${met(ref.perSecond / cp.perSecond)}${goal.absolute ? `; ${goal.absolute / 1e9} GB/s ${ref.perSecond >= goal.absolute ? 'met' : 'missed'}` : ''}`;
       }
       rows.push({
         section: 'decoder',
