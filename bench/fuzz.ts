@@ -68,17 +68,22 @@ export async function benchFuzz(budgetMs: number): Promise<{ rows: Row[]; notes:
     const iut = new IutSession(embeddedConfig('passive', 'e37'));
     await iut.beforeScenario();
     let report: LiveFuzzReport;
+    // CPU of this process (the tester and the embedded peer) per case: what the rate becomes when
+    // the run has a core to itself, whatever else loads the machine.
+    const cpu0 = process.cpuUsage();
     try {
       report = await runLiveProperty(new LiveTarget(iut), { property, runs: runs[property], seed: 1 });
     } finally {
       await iut.afterScenario();
     }
+    const cpu = process.cpuUsage(cpu0);
+    const cpuMsPerCase = (cpu.user + cpu.system) / 1000 / Math.max(1, report.casesRun);
     const live = liveRate(report);
     const framing = property === 'framing';
     rows.push({
       section: 'fuzz',
       figure: `over loopback: ${property} property (${report.casesRun} cases, seed 1) against the passive reference peer${property === 'gaps' ? ' (each case pauses beyond T8 on purpose)' : property === 'model' ? ' (sequences of up to 12 commands)' : ''}`,
-      value: fmtRate(live),
+      value: `${fmtRate(live)}, CPU ${cpuMsPerCase.toFixed(2)} ms/case (${(1000 / cpuMsPerCase).toFixed(0)} cases per CPU-second)`,
       reference: `in-process decoder ${fmtRate(ref)}`,
       ratio: `${fmtRatio(live / ref)} in-process`,
       target: framing ? '>= 500 cases/s' : '',

@@ -81,6 +81,23 @@ function prefix(length: number): Buffer {
   return b;
 }
 
+/** Sizes of every Buffer allocation made while `fn` runs (Buffer's allocators are restored after). */
+function recordAllocations(fn: () => void): number[] {
+  const sizes: number[] = [];
+  const { alloc, allocUnsafe, allocUnsafeSlow } = Buffer;
+  Buffer.allocUnsafe = (size: number) => (sizes.push(size), allocUnsafe(size));
+  Buffer.allocUnsafeSlow = (size: number) => (sizes.push(size), allocUnsafeSlow(size));
+  Buffer.alloc = ((size: number, fill?: string | Buffer | number, encoding?: BufferEncoding) => (sizes.push(size), alloc(size, fill, encoding))) as typeof Buffer.alloc;
+  try {
+    fn();
+  } finally {
+    Buffer.alloc = alloc;
+    Buffer.allocUnsafe = allocUnsafe;
+    Buffer.allocUnsafeSlow = allocUnsafeSlow;
+  }
+  return sizes;
+}
+
 function expectHeader(frame: Frame, expected: Header): void {
   assert.deepStrictEqual(frame.header, expected);
 }
@@ -347,13 +364,7 @@ describe('FrameDecoder (E37-8.1)', () => {
   });
 
   test('0xFFFFFFFF with maxLength 1 MiB is length-too-large from the 4 prefix bytes alone, with no large allocation', () => {
-    const sizes: number[] = [];
-    const { alloc, allocUnsafe, allocUnsafeSlow } = Buffer;
-    // Record every allocation size the decoder asks for; restored in finally.
-    Buffer.allocUnsafe = (size: number) => (sizes.push(size), allocUnsafe(size));
-    Buffer.allocUnsafeSlow = (size: number) => (sizes.push(size), allocUnsafeSlow(size));
-    Buffer.alloc = ((size: number, fill?: string | Buffer | number, encoding?: BufferEncoding) => (sizes.push(size), alloc(size, fill, encoding))) as typeof Buffer.alloc;
-    try {
+    const sizes = recordAllocations(() => {
       for (const chunks of [[prefix(0xffffffff)], [...prefix(0xffffffff)].map((b) => Buffer.of(b))]) {
         const decoder = new FrameDecoder({ maxLength: MiB });
         const outputs: DecodeOutput[] = [];
@@ -371,12 +382,26 @@ describe('FrameDecoder (E37-8.1)', () => {
         assert.equal(out.error.limit, MiB);
         assert.equal(decoder.hasPartialMessage, false);
       }
-    } finally {
-      Buffer.alloc = alloc;
-      Buffer.allocUnsafe = allocUnsafe;
-      Buffer.allocUnsafeSlow = allocUnsafeSlow;
-    }
+    });
     assert.ok(sizes.every((s) => s <= 64), `allocations: ${sizes.join(', ')}`);
+  });
+
+  test('0xFFFFFFFF accepted (maxLength 0xFFFFFFFF): memory follows the bytes that arrive, never the announced length', () => {
+    // The header and 64 KiB of text of a message announcing 4 GiB - 1, in chunks of every size.
+    const head = Buffer.concat([prefix(0xffffffff), encodeFrame(dataMessage({ sessionId: 1, stream: 6, function: 11, wBit: false, systemBytes: 1 })).subarray(4)]);
+    const chunks = [head.subarray(0, 2), head.subarray(2, 9), head.subarray(9), Buffer.alloc(1, 7), Buffer.alloc(1000, 7), Buffer.alloc(64 * 1024 - 1001, 7)];
+    const arrived = chunks.reduce((n, c) => n + c.length, 0);
+    const decoder = new FrameDecoder({ maxLength: 0xffffffff });
+    const buffersBefore = process.memoryUsage().arrayBuffers;
+    const sizes = recordAllocations(() => {
+      for (const c of chunks) assert.deepStrictEqual(decoder.push(c), []);
+    });
+    const grown = process.memoryUsage().arrayBuffers - buffersBefore;
+    assert.equal(decoder.hasPartialMessage, true);
+    assert.equal(decoder.partialBytes, arrived);
+    // At most twice what arrived, by any allocation route (Buffer or bare ArrayBuffer).
+    assert.ok(sizes.reduce((n, s) => n + s, 0) <= 2 * arrived, `allocations: ${sizes.join(', ')}`);
+    assert.ok(grown <= 2 * arrived + MiB, `arrayBuffers grew by ${grown} bytes`);
   });
 
   test('maxLength is inclusive: length = maxLength decodes, maxLength + 1 is length-too-large', () => {
