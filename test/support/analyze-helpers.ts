@@ -94,6 +94,7 @@ export function profileFor(role: IutProfile['role'], port: number, timers: IutPr
     name: `declared ${role} entity on port ${port}`,
     role,
     host: '127.0.0.1',
+    testerHost: '127.0.0.2',
     port,
     sessionId: 0,
     standard: 'e37',
