@@ -91,8 +91,8 @@ type Command =
 
 /** Subcommand dispatch: run (the default) and report. */
 function parseCommand(argv: readonly string[]): Command {
-  // The run's options are a superset of the others': parse with them to find the subcommand.
-  const sub = parseArgs(argv, SPEC).positionals[0];
+  // Parsed with every subcommand's options to find the subcommand; each then checks its own.
+  const sub = parseArgs(argv, { ...SPEC, ...REPORT_SPEC }).positionals[0];
   if (sub === 'report') {
     const args = parseArgs(argv, REPORT_SPEC);
     const extra = args.positionals.slice(1);
