@@ -176,6 +176,38 @@ describe('run --parallel', () => {
     assert.match(r.stdout, /the run stopped: .*by worker [01] of 2/);
   });
 
+  test('SIGINT to the run on 2 workers: exit 130, reports written, both launched IUTs gone', { timeout: SHORT_RUN_MS + 30_000 }, async () => {
+    const dir = tempDir('parallel-interrupt-');
+    const port = await twoFreePorts();
+    const launches = path.join(dir, 'launches.txt');
+    const command = `echo "$HSMS_WORKER $HSMS_PORT" >> ${JSON.stringify(launches)}; exec node bin/hsms-peer.js --port $HSMS_PORT ${PEER_TIMERS}`;
+    const profile = writeProfile(dir, profileYaml({ name: 'hsms-peer (launched once per worker)', role: 'passive', port, launch: command, control: 'stdin' }));
+    const reportDir = path.join(dir, 'reports');
+    const child = spawn(process.execPath, [CLI, 'run', '--profile', profile, '--report-dir', reportDir, '--seed', '3', '--tags', 'not @fuzz', '--parallel', '2'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (b: Buffer) => (output += b.toString('utf8')));
+    child.stderr!.on('data', (b: Buffer) => (output += b.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      // Both workers under way: each has launched its IUT, and verdicts are coming.
+      const startBy = Date.now() + 60_000;
+      const launched = (): number => (fs.existsSync(launches) ? new Set(fs.readFileSync(launches, 'utf8').trim().split('\n')).size : 0);
+      while ((launched() < 2 || !/^(PASS|FAIL|WARN|INCO|ERR)/m.test(output)) && child.exitCode === null && Date.now() < startBy) await delay(100);
+      assert.equal(child.exitCode, null, `the run ended before the interrupt:\n${output.slice(-8000)}`);
+      assert.equal(launched(), 2, `both workers launched their IUT:\n${output.slice(-8000)}`);
+      // To this process only, not its group: the workers learn of it from the run's flag.
+      child.kill('SIGINT');
+      const code = await Promise.race([exited, delay(60_000).then(() => 'timeout' as const)]);
+      assert.equal(code, 130, `exit after SIGINT:\n${output.slice(-8000)}`);
+      assert.equal((output.match(/interrupted; finishing the current scenario/g) ?? []).length, 1, 'the interrupt is announced once');
+      const scenarios = readReport(reportDir).clauses.flatMap((c) => c.scenarios);
+      assert.ok(scenarios.some((s) => /interrupted/.test(s.reason)), 'the rest are reported as not run');
+      for (const p of [port, port + 1]) assert.equal(await accepts(p), false, `something still listens on ${p}`);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+
   describe('an IUT at a fixed address (no launch)', () => {
     const cases = [
       { role: 'passive', control: 'none', multipleConnections: false, expect: /capabilities\.multipleConnections: false/ },
