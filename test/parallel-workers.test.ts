@@ -81,7 +81,7 @@ async function twoFreePorts(): Promise<number> {
   throw new Error(`no two free consecutive ports between 20000 and ${low}`);
 }
 
-function profileYaml(fields: { name: string; role: string; port: number; multipleConnections?: boolean; launch?: string; restart?: string; control: string }): string {
+function profileYaml(fields: { name: string; role: string; port: number; standard?: string; multipleConnections?: boolean; launch?: string; restart?: string; control: string }): string {
   const launch = fields.launch
     ? `launch:\n  command: ${JSON.stringify(fields.launch)}\n  cwd: ${JSON.stringify(ROOT)}\n  restart: ${fields.restart ?? 'once'}\n  readyTimeout: 10\n`
     : '';
@@ -89,6 +89,7 @@ function profileYaml(fields: { name: string; role: string; port: number; multipl
 role: ${fields.role}
 host: ${LOCALHOST}
 port: ${fields.port}
+standard: ${fields.standard ?? 'e37'}
 timers: ${TIMERS}
 tolerance: 0.2
 capabilities: { multipleConnections: ${fields.multipleConnections ?? false}, ${fields.multipleConnections ? '' : 'refusal: a, '}maxMessageLength: 1048576 }
@@ -208,6 +209,22 @@ describe('run --parallel', () => {
     }
   });
 
+  test("the user's TypeScript step files load in every worker (examples/custom-features)", { timeout: SHORT_RUN_MS + 30_000 }, async () => {
+    const example = path.join(ROOT, 'examples', 'custom-features');
+    const dir = tempDir('parallel-user-steps-');
+    const command = `exec node ${JSON.stringify(PEER)} --config ${JSON.stringify(path.join(example, 'reference-peer.json'))} --port $HSMS_PORT ${PEER_TIMERS} --standard hsms-ss`;
+    const profile = writeProfile(dir, profileYaml({ name: 'hsms-peer with a GEM reply table', role: 'passive', port: await twoFreePorts(), standard: 'hsms-ss', launch: command, control: 'stdin' }));
+    const reportDir = path.join(dir, 'reports');
+    const r = await conformance([
+      '--profile', profile, '--report-dir', reportDir, '--parallel', '2', '--only-user-features',
+      '--features', path.join(example, 'features'), '--require', path.join(example, 'steps', 'e30.steps.ts'), '--requirements', path.join(example, 'requirements.json'),
+    ]);
+    assert.equal(r.code, 0, describeRun('custom features on 2 workers', r));
+    const runs = scenarioRuns(reportDir);
+    assert.equal(runs.length, 3);
+    assert.ok(runs.every((x) => x.worker !== undefined && x.record.verdict === 'pass'), JSON.stringify(runs.map((x) => [x.worker, x.record.verdict, x.record.reason])));
+  });
+
   describe('an IUT at a fixed address (no launch)', () => {
     const cases = [
       { role: 'passive', control: 'none', multipleConnections: false, expect: /capabilities\.multipleConnections: false/ },
@@ -222,7 +239,7 @@ describe('run --parallel', () => {
         const r = await conformance(['--profile', profile, '--report-dir', reportDir, '--parallel', '2']);
         assert.equal(r.code, 2, describeRun('refused parallel run', r));
         assert.match(r.stderr, c.expect);
-        assert.match(r.stderr, /--parallel 2: the IUT is not launched by the harness/);
+        assert.match(r.stderr, /^hsms-conformance: --parallel 2: /m);
         assert.ok(!fs.existsSync(path.join(reportDir, 'compliance.json')), 'nothing ran');
       });
     }

@@ -12,7 +12,8 @@ import type { IutConfig } from './iut-config';
  *   HSMS_PORT and the worker in HSMS_WORKER;
  * - an IUT already running at an address (no launch) is shared by every worker: only a passive
  *   IUT that declares `capabilities.multipleConnections: true` can serve several workers at once
- *   (E37-9.2.4); parallelRefusal() says why any other cannot.
+ *   (E37-9.2.4); parallelRefusal() says why any other cannot;
+ * - `control: manual` is refused whatever the IUT: one operator cannot follow N workers' prompts.
  */
 
 /** This process's worker index in a parallel run (cucumber's CUCUMBER_WORKER_ID), or null in a serial run. */
@@ -34,13 +35,13 @@ const MAX_PORT = 65535;
 /** Why `workers` workers cannot certify this IUT at once (a usage error, exit code 2), or null when they can. */
 export function parallelRefusal(c: IutConfig, workers: number): string | null {
   if (workers <= 1 || c.control === 'embedded') return null;
+  if (c.control === 'manual') return `--parallel ${workers}: the profile declares control: manual, and an operator cannot follow ${workers} workers' prompts at once; run without --parallel`;
   if (c.launch) {
     const last = c.port + workers - 1;
     if (last > MAX_PORT) return `--parallel ${workers}: the launched IUT of worker ${workers - 1} would use port ${c.port} + ${workers - 1} = ${last}, above ${MAX_PORT}; lower the profile's port`;
     return null;
   }
   const fixed = `the IUT is not launched by the harness, so every worker would certify the one instance at ${c.host}:${c.port}`;
-  if (c.control === 'manual') return `--parallel ${workers}: ${fixed}, and an operator cannot follow ${workers} workers' prompts at once; run without --parallel`;
   if (c.role !== 'passive') {
     return `--parallel ${workers}: ${fixed}; a${c.role === 'active' ? 'n active' : 'n alternating'} IUT connects to one address, where only one worker can listen; add a launch command (worker k then uses port ${c.port} + k) or run without --parallel`;
   }
