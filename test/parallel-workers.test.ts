@@ -225,6 +225,31 @@ describe('run --parallel', () => {
     assert.ok(runs.every((x) => x.worker !== undefined && x.record.verdict === 'pass'), JSON.stringify(runs.map((x) => [x.worker, x.record.verdict, x.record.reason])));
   });
 
+  test('a scenario whose worker process dies is a harness error, never missing from the reports (exit 3)', { timeout: SHORT_RUN_MS + 30_000 }, async () => {
+    const dir = tempDir('parallel-worker-dies-');
+    fs.mkdirSync(path.join(dir, 'features'));
+    fs.writeFileSync(
+      path.join(dir, 'features', 'dies.feature'),
+      ['@X-1', 'Feature: A worker that dies', '  @MUST', '  Scenario: The worker process ends in the middle of the scenario', '    Given a selected connection to the IUT', '    When the worker process ends at once', ''].join('\n'),
+    );
+    fs.writeFileSync(path.join(dir, 'requirements.json'), JSON.stringify({ source: 'test', requirements: [{ id: 'X-1', title: 'x', strength: 'MUST', statement: 'x' }] }));
+    const cucumber = JSON.stringify(path.join(ROOT, 'node_modules', '@cucumber', 'cucumber'));
+    // Only in a worker: the dry run that checks the features runs in the harness's own process.
+    fs.writeFileSync(path.join(dir, 'dies.steps.js'), `const { When } = require(${cucumber});\nWhen('the worker process ends at once', () => { if (process.env.CUCUMBER_PARALLEL === 'true') process.kill(process.pid, 'SIGKILL'); });\n`);
+    const reportDir = path.join(dir, 'reports');
+    const r = await conformance([
+      '--report-dir', reportDir, '--parallel', '2', '--only-user-features',
+      '--features', path.join(dir, 'features'), '--require', path.join(dir, 'dies.steps.js'), '--requirements', path.join(dir, 'requirements.json'),
+    ]);
+    assert.equal(r.code, 3, describeRun('a worker that dies', r));
+    const scenarios = readReport(reportDir).clauses.find((c) => c.id === 'X-1')?.scenarios ?? [];
+    assert.deepEqual(scenarios.map((s) => s.role), [...EMBEDDED_ROLES], 'one result per role');
+    for (const s of scenarios) {
+      assert.equal(s.verdict, 'error');
+      assert.match(s.reason, /never finished: its worker process \([01]\) ended before it reported a verdict/);
+    }
+  });
+
   describe('an IUT at a fixed address (no launch)', () => {
     const cases = [
       { role: 'passive', control: 'none', multipleConnections: false, expect: /capabilities\.multipleConnections: false/ },

@@ -229,6 +229,7 @@ class ResultCollector {
   private readonly started = new Map<string, { testCaseId: string; at: number; worker?: number }>();
   private readonly records = new Map<string, VerdictRecord>();
   private readonly stepProblems = new Map<string, string[]>();
+  private readonly finishedTestCases = new Set<string>();
 
   constructor(
     private readonly role: string,
@@ -269,7 +270,7 @@ class ResultCollector {
     if (!s) return;
     const pickle = this.pickles.get(this.testCasePickle.get(s.testCaseId) ?? '');
     if (!pickle) return;
-    const tags = pickle.tags.map((t) => t.name);
+    this.finishedTestCases.add(s.testCaseId);
     const record = this.records.get(startedId);
     const problems = this.stepProblems.get(startedId) ?? [];
     let verdict: Verdict = record?.verdict ?? 'error';
@@ -279,6 +280,11 @@ class ResultCollector {
       verdict = 'error';
       reason = `harness error: ${problems.join('; ')}`;
     }
+    this.report(pickle, verdict, reason, record, performance.now() - s.at, s.worker);
+  }
+
+  private report(pickle: Pickle, verdict: Verdict, reason: string, record: VerdictRecord | undefined, durationMs: number, worker: number | undefined): void {
+    const tags = pickle.tags.map((t) => t.name);
     const result: ScenarioResult = {
       id: `${pickle.uri}:${pickle.name}`,
       name: pickle.name,
@@ -296,15 +302,27 @@ class ResultCollector {
       trace: record?.trace ?? '',
       traceFile: record?.traceFile ?? '',
       unavoidableWaitMs: record?.unavoidableWaitMs ?? 0,
-      durationMs: performance.now() - s.at,
-      ...(s.worker !== undefined ? { worker: s.worker } : {}),
+      durationMs,
+      ...(worker !== undefined ? { worker } : {}),
     };
     this.results.push({ result, order: this.pickleOrder.get(pickle.id) ?? this.pickleOrder.size });
     this.onScenario?.(result);
   }
 
-  /** The results in the order a serial run has them, whatever order the workers finished them in. */
+  /**
+   * The results in the order a serial run has them, whatever order the workers finished them in.
+   * A scenario cucumber planned that never finished (its worker process died) is a harness error,
+   * never a gap in the reports.
+   */
   inRunOrder(): ScenarioResult[] {
+    for (const [testCaseId, pickleId] of this.testCasePickle) {
+      const pickle = this.pickles.get(pickleId);
+      if (this.finishedTestCases.has(testCaseId) || !pickle) continue;
+      this.finishedTestCases.add(testCaseId);
+      const started = [...this.started.values()].find((s) => s.testCaseId === testCaseId);
+      const where = started?.worker !== undefined ? `its worker process (${started.worker})` : 'the run';
+      this.report(pickle, 'error', `harness error: the scenario never finished: ${where} ended before it reported a verdict`, undefined, 0, started?.worker);
+    }
     return [...this.results].sort((a, b) => a.order - b.order).map((r) => r.result);
   }
 }
