@@ -26,6 +26,12 @@ const FULL_RUN_MS = 400_000;
 const SHORT_RUN_MS = 120_000;
 const TIMERS = '{ t3: 1, t5: 0.3, t6: 0.5, t7: 0.8, t8: 0.4 }';
 const PEER_TIMERS = '--t3 $HSMS_T3 --t5 $HSMS_T5 --t6 $HSMS_T6 --t7 $HSMS_T7 --t8 $HSMS_T8 --max-length 1048576';
+/**
+ * Bound on the exit after SIGINT: the scenarios under way finish (bounded by the short timers),
+ * then the reports are written, the Allure HTML by a Java process that takes half a minute on
+ * a loaded machine.
+ */
+const EXIT_LIMIT_MS = 150_000;
 /** About ten short scenarios of either role: enough that both workers take some. */
 const FEW_SCENARIOS = '(@E37-7.5 or @E37-7.5.1 or @E37-7.5.2 or @E37-7.4.1 or @E37-7.2.2) and not @fuzz';
 
@@ -177,7 +183,7 @@ describe('run --parallel', () => {
     assert.match(r.stdout, /the run stopped: .*by worker [01] of 2/);
   });
 
-  test('SIGINT to the run on 2 workers: exit 130, reports written, both launched IUTs gone', { timeout: SHORT_RUN_MS + 30_000 }, async () => {
+  test('SIGINT to the run on 2 workers: exit 130, reports written, both launched IUTs gone', { timeout: 60_000 + EXIT_LIMIT_MS + 30_000 }, async () => {
     const dir = tempDir('parallel-interrupt-');
     const port = await twoFreePorts();
     const launches = path.join(dir, 'launches.txt');
@@ -198,7 +204,7 @@ describe('run --parallel', () => {
       assert.equal(launched(), 2, `both workers launched their IUT:\n${output.slice(-8000)}`);
       // To this process only, not its group: the workers learn of it from the run's flag.
       child.kill('SIGINT');
-      const code = await Promise.race([exited, delay(60_000).then(() => 'timeout' as const)]);
+      const code = await Promise.race([exited, delay(EXIT_LIMIT_MS).then(() => 'timeout' as const)]);
       assert.equal(code, 130, `exit after SIGINT:\n${output.slice(-8000)}`);
       assert.equal((output.match(/interrupted; finishing the current scenario/g) ?? []).length, 1, 'the interrupt is announced once');
       const scenarios = readReport(reportDir).clauses.flatMap((c) => c.scenarios);
