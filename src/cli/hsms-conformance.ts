@@ -45,7 +45,8 @@ const USAGE = `usage: hsms-conformance [run] [--profile FILE] [--tags EXPR] [--r
   --parallel N runs the scenarios on N worker processes, each with its own IUT: the embedded
   peer on ports of its own; a launched IUT started by every worker, worker k (0-based) on the
   profile's port + k (HSMS_PORT and HSMS_WORKER tell the command). An IUT at a fixed address
-  (no launch) is refused unless it is passive and declares capabilities.multipleConnections.
+  (no launch) is refused unless it is passive and declares capabilities.multipleConnections;
+  control: manual is refused with any IUT.
 ${USER_SUITE_USAGE}
   'analyze' judges E37 from pcap/pcapng captures, 'monitor' live on a relayed link, both
   entities at once ('analyze --help', 'monitor --help').
