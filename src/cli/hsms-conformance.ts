@@ -14,7 +14,7 @@ import { finalizeAllureResults, generateAllureReport, writeAllureExtras } from '
 import { BaselineError, compareBaseline, describeBaseline, isCovered, parseBaseline, type BaselineEntry } from '../report/baseline';
 import { renderComplianceHtml, renderComplianceMarkdown } from '../report/compliance-html';
 import { TRACES_DIR } from '../report/evidence';
-import { FleetInputError, writeFleet } from '../report/fleet-report';
+import { FleetInputError, writeFleet, type FleetReport } from '../report/fleet-report';
 import { choiceOption, numberOption, parseArgs, UsageError } from './args';
 import { runAnalyzeCommand } from './analyze-command';
 import { runFuzzCommand } from './fuzz-command';
@@ -90,7 +90,7 @@ type Command =
   | { readonly kind: 'merge'; readonly runs: readonly string[]; readonly reportDir: string }
   | 'help';
 
-/** Subcommand dispatch: run (the default) and report. */
+/** Subcommand dispatch: run (the default), report and report --merge. */
 function parseCommand(argv: readonly string[]): Command {
   // Parsed with every subcommand's options to find the subcommand; each then checks its own.
   const sub = parseArgs(argv, { ...SPEC, ...REPORT_SPEC }).positionals[0];
@@ -345,7 +345,7 @@ function rebuildReports(reportDir: string): number {
 
 /** `hsms-conformance report --merge`: several runs' compliance.json as one fleet summary (fleet-report.ts). */
 function mergeRuns(runs: readonly string[], reportDir: string): number {
-  let fleet;
+  let fleet: FleetReport;
   try {
     fleet = writeFleet(runs, reportDir);
   } catch (err) {
