@@ -53,8 +53,10 @@ Feature: Reject procedure (E37 7.7)
     When the tester sends Reject.req
     Then the IUT does not answer the Reject.req
 
-  @E37-7.7 @MUST @needs-control
+  @E37-7.7.1 @MUST @needs-control
   Scenario: A Reject.req answering the IUT's own Linktest.req is not answered
+    # The IUT is the initiator of the rejected message: its reaction is E37-7.7.1's, as `analyze`
+    # judges it from the wire too.
     Given a selected connection to the IUT
     When the tester makes the IUT send Linktest.req
     And the tester answers the IUT's request with a Reject.req

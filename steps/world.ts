@@ -4,7 +4,7 @@ import type { IutConfig } from '../src/harness/iut-config';
 import { applicability } from '../src/harness/applicability';
 import { ScenarioContext } from '../src/harness/scenario-context';
 import { allureScenarioMessage, ALLURE_DIRECT_HOOK, ALLURE_MESSAGE_TYPE } from '../src/report/allure';
-import { writeEvidence } from '../src/report/evidence';
+import { pcapAddresses, writeEvidence } from '../src/report/evidence';
 import { boundText, foldLongLines, REASON_LIMIT } from '../src/report/line-limits';
 import { NOT_RUN_UNREACHABLE } from '../src/harness/stopped-run';
 import { INTERRUPTED, IutUnreachable, VERDICT_MEDIA_TYPE, VerdictSignal, type Verdict, type VerdictRecord } from '../src/harness/verdict';
@@ -161,7 +161,7 @@ After(async function (this: HsmsWorld, { pickle }) {
   const rendered = ctx.trace.render();
   const reportDir = this.parameters.reportDir;
   const evidence =
-    reportDir && !this.notRun ? writeEvidence({ reportDir, uri: pickle.uri, scenario: pickle.name, role: this.parameters.iut.role, trace: ctx.trace, rendered, verdict, reason }) : null;
+    reportDir && !this.notRun ? writeEvidence({ reportDir, uri: pickle.uri, scenario: pickle.name, role: this.parameters.iut.role, addresses: pcapAddresses(this.parameters.iut), trace: ctx.trace, rendered, verdict, reason }) : null;
   const record: VerdictRecord = {
     verdict,
     reason,

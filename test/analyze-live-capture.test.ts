@@ -21,13 +21,15 @@ import { delay, freePort, waitUntil } from './support/raw-socket';
 
 const ROOT = path.resolve(__dirname, '../..');
 const HOST = '127.0.0.1';
+/** Where the alternating entity's remote peer listens, as a profile's testerHost (E37 A1-3: both listen at the same port). */
+const REMOTE_HOST = '127.0.0.2';
 const TIMERS: TimerSeconds = { t3: 2, t5: 0.3, t6: 1, t7: 2, t8: 1 };
 const TOLERANCE = 0.3;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'live-capture-'));
 process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
 
-function peer(mode: ConnectMode, port: number, standard: Standard = 'e37'): HsmsEntity {
-  return new HsmsEntity({ ...DEFAULT_PARAMETERS, mode, host: HOST, port, timers: TIMERS, standard }, { responder: defaultResponder });
+function peer(mode: ConnectMode, port: number, standard: Standard = 'e37', hosts: { host?: string; remoteHost?: string } = {}): HsmsEntity {
+  return new HsmsEntity({ ...DEFAULT_PARAMETERS, mode, host: HOST, port, timers: TIMERS, standard, ...hosts }, { responder: defaultResponder });
 }
 
 /**
@@ -53,8 +55,8 @@ test('tshark captures (pcap and pcapng) of reference peers in every mode and of 
   const captures = await Promise.all([captureLoopback(ports, files.pcapng, 'pcapng'), captureLoopback(ports, files.pcap, 'pcap')]);
   const equipment = peer('passive', pPassive);
   const host = peer('active', pPassive);
-  const listener = peer('passive', pAlternating);
-  const alternating = peer('alternating', pAlternating);
+  const listener = peer('passive', pAlternating, 'e37', { host: REMOTE_HOST });
+  const alternating = peer('alternating', pAlternating, 'e37', { remoteHost: REMOTE_HOST });
   const secs4js = spawn(process.execPath, [path.join(ROOT, 'examples', 'iuts', 'secs4js', 'launch.mjs')], {
     cwd: path.join(ROOT, 'examples', 'iuts', 'secs4js'),
     env: { ...process.env, HSMS_ROLE: 'passive', HSMS_HOST: HOST, HSMS_PORT: String(pSecs4js), HSMS_SESSION_ID: '0', HSMS_T3: '2', HSMS_T5: '0.3', HSMS_T6: '1', HSMS_T7: '2', HSMS_T8: '1' },
@@ -87,8 +89,9 @@ test('tshark captures (pcap and pcapng) of reference peers in every mode and of 
   const profiles = [
     profileFor('passive', pPassive, TIMERS, TOLERANCE),
     profileFor('active', pPassive, TIMERS, TOLERANCE),
-    profileFor('passive', pAlternating, TIMERS, TOLERANCE),
-    profileFor('alternating', pAlternating, TIMERS, TOLERANCE),
+    // The alternating profile names the side connecting to REMOTE_HOST (its active phase) by address.
+    profileFor('passive', pAlternating, TIMERS, TOLERANCE, { host: REMOTE_HOST }),
+    profileFor('alternating', pAlternating, TIMERS, TOLERANCE, { host: HOST, testerHost: REMOTE_HOST }),
     profileFor('passive', pSecs4js, TIMERS, TOLERANCE, { standard: 'hsms-ss' }),
     profileFor('active', pSecs4js, TIMERS, TOLERANCE, { standard: 'hsms-ss' }),
   ];

@@ -4,18 +4,22 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SELF_TEST_TIMERS, SELF_TEST_TOLERANCE } from '../src/harness/iut-config';
+import { EMBEDDED_ROLES, SELF_TEST_TIMERS, SELF_TEST_TOLERANCE } from '../src/harness/iut-config';
 import { loadProfile } from '../src/harness/profile';
 import { FAULTS, type Fault } from '../src/peer/faults';
+import type { ConnectMode } from '../src/peer/parameters';
 import { analyzeFiles, captureLoopback, flaggedClauses, haveTshark, profileFor, tsharkHeaders, type LiveCapture } from './support/analyze-helpers';
 import type { TraceRun } from './support/fault-traces';
 import { freePort } from './support/raw-socket';
+import { withSuiteSlot } from './support/suite-slots';
 
 /**
  * Two independent judges agree. The suite writes a pcap of every scenario; `analyze`, judging
  * only that traffic, must flag on the IUT's side the clause of every deliberate fault the suite
  * flags, where the evidence is on the wire, and nothing on the IUT's side of a run against the
- * correct reference peer (both roles). Each fault runs only the scenarios of its own clause.
+ * correct reference peer (every role: passive, active, and alternating, whose connections run
+ * both ways between its address and the tester's). Each fault runs only the scenarios of its own
+ * clause.
  *
  * And a real third-party implementation: secs4js, run through the scenarios of the clauses its
  * baseline says it breaks, captured with tshark on loopback: the capture, analyzed, shows the
@@ -38,14 +42,21 @@ const SECS4JS_CLAUSES = ['E37-7.7.2', 'E37-8.1.2', 'E37-9.3.3', 'E37-9.4.1'];
 const faults = Object.keys(FAULTS) as Fault[];
 const unionTags = [...new Set(faults.map((f) => `@${FAULTS[f].clause}`))].join(' or ');
 
+/** Runs `jobs` one after the other in one process, once a suite slot is free (support/suite-slots.ts). */
 function runJobs(jobs: readonly string[]): Promise<TraceRun[]> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [RUNNER, dir, ...jobs], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: 600_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`suite runs failed: ${err.message}\n${stderr}`));
-      else resolve(JSON.parse(stdout) as TraceRun[]);
-    });
-  });
+  return withSuiteSlot(
+    () =>
+      new Promise((resolve, reject) => {
+        execFile(process.execPath, [RUNNER, dir, ...jobs], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: 600_000 }, (err, stdout, stderr) => {
+          if (err) reject(new Error(`suite runs failed: ${err.message}\n${stderr}`));
+          else resolve(JSON.parse(stdout) as TraceRun[]);
+        });
+      }),
+  );
 }
+
+/** Processes the fault runs are shared among: they wait on timers mostly, and each process loads the steps once. */
+const FAULT_PROCESSES = 4;
 
 /** The secs4js profile of the examples, on a free port, launched from its own folder. */
 async function secs4jsProfile(): Promise<{ file: string; port: number }> {
@@ -66,18 +77,23 @@ interface Prepared {
 }
 let prepared: Promise<Prepared> | null = null;
 
-/** Runs everything once: two processes (the runs wait on timers mostly), tshark listening meanwhile. */
+/** Runs everything once, in a few processes side by side, tshark listening meanwhile. */
 function prepare(): Promise<Prepared> {
   prepared ??= (async () => {
     const s = await secs4jsProfile();
     const capture = path.join(dir, 'secs4js.pcapng');
     const live: LiveCapture = await captureLoopback([s.port], capture);
     try {
-      const [a, b] = await Promise.all([
-        runJobs([`-|passive|${unionTags}`, `-|active|${unionTags}`]),
-        runJobs([...faults.map((f) => `${f}|passive|@${FAULTS[f].clause}`), `profile:${s.file}|passive|${SECS4JS_CLAUSES.map((c) => `@${c}`).join(' or ')}`]),
-      ]);
-      return { runs: [...a, ...b], secs4js: { capture, port: s.port, profile: s.file } };
+      const faultJobs = faults.map((f) => `${f}|passive|@${FAULTS[f].clause}`);
+      const share = Math.ceil(faultJobs.length / FAULT_PROCESSES);
+      const groups = [
+        // The alternating peer also through its connect procedure (A1-3): connections both ways.
+        EMBEDDED_ROLES.map((role) => `-|${role}|${unionTags}${role === 'alternating' ? ' or @E37-A1' : ''}`),
+        [`profile:${s.file}|passive|${SECS4JS_CLAUSES.map((c) => `@${c}`).join(' or ')}`],
+        ...Array.from({ length: FAULT_PROCESSES }, (_, i) => faultJobs.slice(i * share, (i + 1) * share)).filter((g) => g.length > 0),
+      ];
+      const runs = (await Promise.all(groups.map(runJobs))).flat();
+      return { runs, secs4js: { capture, port: s.port, profile: s.file } };
     } finally {
       await live.stop();
     }
@@ -92,14 +108,15 @@ function prepare(): Promise<Prepared> {
  */
 function iutFlags(run: TraceRun, tolerance = SELF_TEST_TOLERANCE): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  const role = run.role as 'passive' | 'active';
+  const role = run.role as ConnectMode;
   for (const r of run.results) {
     if (!r.traceFile) continue;
     const pcap = path.join(run.dir, r.traceFile);
-    const port = Number(/tcp\.port==(\d+)/.exec(fs.readFileSync(pcap.replace(/\.pcap$/, '.txt'), 'utf8'))?.[1] ?? 0);
-    if (port === 0) continue; // a scenario whose IUT was never reached has no traffic
+    const port = declaredPort(pcap);
+    if (port === null) continue; // a scenario whose IUT was never reached has no traffic
     const iut = profileFor(role, port, SELF_TEST_TIMERS, tolerance, { capabilities: { multipleConnections: false, refusal: 'a', maxMessageLength: 1024 * 1024 } });
     const { result } = analyzeFiles([pcap], { ports: new Set([port]), profiles: [iut] });
+    assert.ok(result.unmatchedProfiles.length === 0, `the IUT's profile names a side of "${r.name}"`);
     for (const e of result.entities) {
       if (e.rules.profileName === null) continue;
       for (const [clause, c] of e.clauses) {
@@ -113,9 +130,22 @@ function iutFlags(run: TraceRun, tolerance = SELF_TEST_TOLERANCE): Map<string, s
   return out;
 }
 
+/**
+ * The port a profile of the IUT names in a scenario's pcap: the accepting side's of its
+ * connections, which is the IUT's published port (passive, alternating in its passive phase) or
+ * the tester's listening port the IUT connects to (active, alternating in its active phase). The
+ * trace lists the IUT's own ports (`tcp.port==P`), its connecting ports among them.
+ */
+function declaredPort(pcap: string): number | null {
+  const listed = [...fs.readFileSync(pcap.replace(/\.pcap$/, '.txt'), 'utf8').matchAll(/tcp\.port==(\d+)/g)].map((m) => Number(m[1]));
+  if (listed.length === 0) return null;
+  const { connections } = analyzeFiles([pcap], { ports: new Set(listed) });
+  return connections[0]?.info.server.port ?? null;
+}
+
 const sTAG = 'suite self-consistency';
 
-for (const role of ['passive', 'active'] as const) {
+for (const role of EMBEDDED_ROLES) {
   test(`${sTAG}: the analysis of a run against the correct peer (${role}) flags nothing on the IUT's side`, { timeout: 900_000 }, async () => {
     const run = (await prepare()).runs.find((r) => r.iut === '-' && r.role === role)!;
     assert.ok(run.results.some((r) => r.verdict === 'pass' && r.traceFile), 'the run wrote traces');

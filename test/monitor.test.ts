@@ -101,6 +101,45 @@ test('monitor between two reference peers: byte-exact, live findings equal the o
   assert.ok(fs.existsSync(path.join(dir, 'pair-reports', 'junit.xml')));
 });
 
+test('monitor between an alternating entity and a passive peer: its profile names the connecting side by address, nothing flagged, live equals offline', { timeout: 120_000 }, async () => {
+  const equipmentPort = await freePort();
+  const eqWire = new Wire();
+  const equipment = entity('passive', equipmentPort, eqWire);
+  await equipment.start();
+  const pcap = path.join(dir, 'alternating.pcap');
+  const printed: string[] = [];
+  // The alternating host would listen at 127.0.0.3 in its passive phase (E37 A1-3); through the
+  // monitor it is seen connecting to the equipment, the remote entity listening at HOST.
+  const ALTERNATING_HOST = '127.0.0.3';
+  const profiles = [profileFor('alternating', equipmentPort, TIMERS, 0.3, { host: ALTERNATING_HOST, testerHost: HOST })];
+  const monitor = new Monitor({ listen: { host: HOST, port: 0 }, upstream: { host: HOST, port: equipmentPort }, pcapFile: pcap, pcapMaxBytes: 1 << 30, pcapKeep: 2, reportDir: path.join(dir, 'alternating-reports'), profiles, standard: 'e37', version: 'test', print: (l) => printed.push(l) });
+  const port = await monitor.start();
+  const hostWire = new Wire();
+  const host = new HsmsEntity({ ...DEFAULT_PARAMETERS, mode: 'alternating', host: ALTERNATING_HOST, remoteHost: HOST, port, timers: TIMERS, standard: 'e37' }, { responder: defaultResponder, onEvent: (e) => {
+    if (e.event.type === 'frame-in') hostWire.add('in', e.event.frame);
+    if (e.event.type === 'frame-out') hostWire.add('out', e.event.frame);
+  } });
+  await host.start();
+  try {
+    const conn = await waitUntil('the alternating host selected through the monitor', 10_000, () => (host.current?.state === 'SELECTED' && equipment.current?.state === 'SELECTED' ? host.current : undefined));
+    await conn.linktest();
+    for (let i = 0; i < 5; i++) await conn.send({ stream: 1, function: 1, wBit: true });
+    await equipment.current!.send({ stream: 6, function: 11, wBit: true });
+    conn.separate();
+    await delay(200);
+  } finally {
+    await host.stop();
+    await equipment.stop();
+  }
+  const reports = await monitor.writeReports(true);
+  assert.equal(hostWire.out.digest('hex'), eqWire.in.digest('hex'), 'what the host sent is what the equipment received');
+  const offline = analyzeFiles([pcap], { ports: new Set([equipmentPort]), profiles });
+  assert.deepEqual(offline.result.entities.filter((e) => e.rules.profileName !== null).map((e) => e.role), ['connecting'], 'the profile names the alternating host, not the equipment');
+  assert.deepEqual(findings(offline.result), [], 'nothing flagged on either side');
+  const liveFindings = reports.flatMap((r) => [...r.entity.clauses].flatMap(([clause, c]) => c.findings.map((f) => `${f.severity} ${clause} ${r.entity.name}: ${f.message}`)));
+  assert.deepEqual(lines(liveFindings), lines(findings(offline.result)), 'live findings equal the offline analysis of the pcap');
+});
+
 function launchSecs4js(port: number): ChildProcess {
   return spawn(process.execPath, [path.join(ROOT, 'examples', 'iuts', 'secs4js', 'launch.mjs')], {
     cwd: path.join(ROOT, 'examples', 'iuts', 'secs4js'),

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { VARIANTS, type Variant } from '../src/peer/variants';
 import type { RefusalOption, Standard } from '../src/peer/parameters';
 import { freePort } from './support/raw-socket';
-import { describeVerdict, pool, suiteProcess, SUITE_TAGS, type ScenarioVerdict } from './support/suite-processes';
+import { describeVerdict, pool, suiteProcess, SUITE_RUN_LIMIT_MS, SUITE_TAGS, type ScenarioVerdict } from './support/suite-processes';
 
 /**
  * No false fail: the reference peer certified under every legal variant (src/peer/variants.ts),
@@ -13,8 +13,9 @@ import { describeVerdict, pool, suiteProcess, SUITE_TAGS, type ScenarioVerdict }
  * suite can fail; this one proves it does not fail what is legal.
  *
  * Compatible variants share one legal peer, so each suite run exercises several; a failing group
- * names its variants. Runs are separate processes, five at a time (support/suite-processes.ts;
- * SUITE_TAGS narrows every run).
+ * names its variants. Runs are separate processes, as many at a time as there are suite slots,
+ * shared with the teeth test (support/suite-processes.ts, support/suite-slots.ts; SUITE_TAGS
+ * narrows every run).
  */
 
 interface LegalPeer {
@@ -28,7 +29,7 @@ interface LegalPeer {
   readonly tags?: string;
 }
 
-/** Longest runs first, so that four or five at a time finish together. */
+/** Longest runs first, so that the runs at a time finish together. */
 const GROUPS: readonly LegalPeer[] = [
   { role: 'active', standard: 'e37', variants: ['late-control-responses', 'periodic-linktest', 'nagle-writes', 't7-not-restarted', 'close-after-separate'] },
   { role: 'passive', standard: 'e37', variants: ['late-control-responses', 'unsolicited-primaries', 'split-writes', 'alternative-reject-reason'] },
@@ -53,12 +54,12 @@ async function runGroup(g: LegalPeer): Promise<ScenarioVerdict[]> {
   if (g.variants.length > 0) args.push('--variants', g.variants.join(','));
   if (g.refusal) args.push('--refusal', g.refusal);
   if (g.slowStart) args.push('--slow-start', String(g.slowStart), '--port', String(await freePort()));
-  return suiteProcess(args, `the ${describeGroup(g)}`, 300_000);
+  return suiteProcess(args, `the ${describeGroup(g)}`, SUITE_RUN_LIMIT_MS);
 }
 
 let all: Promise<ScenarioVerdict[][]> | null = null;
 function results(): Promise<ScenarioVerdict[][]> {
-  all ??= pool(GROUPS, 5, runGroup);
+  all ??= pool(GROUPS, runGroup);
   return all;
 }
 

@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { encodeFrame } from '../src/protocol/header';
 import { selectReq } from '../src/protocol/messages';
 import { SType } from '../src/protocol/constants';
@@ -38,20 +38,28 @@ let plain = '';
 
 /**
  * The environment of a user's shell: nothing of this test run's npm leaks into theirs. npm is
- * offline, so a bin that is not installed fails at once instead of being fetched.
+ * offline, so a bin that is not installed fails at once instead of being fetched. npm test skips
+ * the Allure HTML report (HSMS_CONFORMANCE_ALLURE_HTML=off, test/run-tests.ts) except where
+ * `allureHtml` asks for it as a user gets it.
  */
-function userEnv(): NodeJS.ProcessEnv {
+function userEnv(allureHtml = false): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^npm_|^TS_NODE_|^NODE_OPTIONS$/i.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!/^npm_|^TS_NODE_|^NODE_OPTIONS$/i.test(k) && !(allureHtml && k === 'HSMS_CONFORMANCE_ALLURE_HTML')) env[k] = v;
   return { ...env, npm_config_offline: 'true' };
 }
 
-function run(cwd: string, command: string, args: readonly string[], timeoutMs = COMMAND_MS): Promise<CommandResult> {
-  return runCommand(command, args, { cwd, timeoutMs, env: userEnv() });
+function run(cwd: string, command: string, args: readonly string[], timeoutMs = COMMAND_MS, env = userEnv()): Promise<CommandResult> {
+  return runCommand(command, args, { cwd, timeoutMs, env });
 }
 
-function npx(cwd: string, args: readonly string[], timeoutMs = COMMAND_MS): Promise<CommandResult> {
-  return run(cwd, NPX, args, timeoutMs);
+function npx(cwd: string, args: readonly string[], timeoutMs = COMMAND_MS, env = userEnv()): Promise<CommandResult> {
+  return run(cwd, NPX, args, timeoutMs, env);
+}
+
+/** Whether Java runs here, which the Allure HTML report needs. */
+function haveJava(): boolean {
+  const r = spawnSync('java', ['-version'], { stdio: 'ignore' });
+  return !r.error && r.status === 0;
 }
 
 /** package-lock.json for a project that depends on the tarball alone: this project's runtime entries. */
@@ -231,11 +239,13 @@ describe('the packed tarball', () => {
 
 describe('installed in a project with a strict NodeNext tsconfig.json and "type": "module"', () => {
   test('npx hsms-conformance run certifies the reference peer: exit 0, verdict PASS', async () => {
-    const r = await npx(hostile, ['hsms-conformance', 'run', '--report-dir', 'self-cert', '--seed', '11'], FULL_RUN_MS);
+    const r = await npx(hostile, ['hsms-conformance', 'run', '--report-dir', 'self-cert', '--seed', '11'], FULL_RUN_MS, userEnv(true));
     assert.equal(r.code, 0, describeRun('self-certification', r));
     assert.match(r.stdout, /\nverdict: PASS\n/);
     assert.match(r.stdout, /in 3 roles \(passive, active, alternating\)/);
     assert.ok(existsSync(path.join(hostile, 'self-cert', 'compliance.html')), 'reports under the project root');
+    if (haveJava()) assert.ok(existsSync(path.join(hostile, 'self-cert', 'allure-report', 'index.html')), describeRun('the Allure HTML report was not built', r));
+    else assert.match(r.stdout, /Allure HTML report not built: Java is not installed/);
     // The catalogue's last corners have rows with a verdict, and the alternating role ran.
     const report = JSON.parse(readFileSync(path.join(hostile, 'self-cert', 'compliance.json'), 'utf8')) as { clauses: Array<{ id: string; verdict: string; scenarios: Array<{ role: string }> }> };
     for (const id of ['E37-5.1', 'E37-6.1', 'E37-7.7.1', 'E37-8.1.1']) assert.equal(report.clauses.find((c) => c.id === id)?.verdict, 'pass', id);

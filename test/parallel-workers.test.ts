@@ -10,6 +10,7 @@ import { VERDICT_MEDIA_TYPE, type VerdictRecord } from '../src/harness/verdict';
 import type { ComplianceReport } from '../src/report/compliance';
 import { delay, freePort, LOCALHOST } from './support/raw-socket';
 import { describeRun, runCommand, type CommandResult } from './support/run-command';
+import { withSuiteSlot } from './support/suite-slots';
 
 /**
  * `run --parallel N` (issue 14 item 3): cucumber's parallel mode, one IUT per worker. The
@@ -39,8 +40,11 @@ function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-function conformance(args: readonly string[], timeoutMs = SHORT_RUN_MS): Promise<CommandResult> {
-  return runCommand(process.execPath, [CLI, 'run', ...args], { cwd: ROOT, timeoutMs });
+/** `hsms-conformance run`, holding one suite slot per worker it runs (support/suite-slots.ts); `slots` 0 for a run refused before any suite. */
+function conformance(args: readonly string[], timeoutMs = SHORT_RUN_MS, slots = args.includes('--parallel') ? 2 : 1): Promise<CommandResult> {
+  const work = (): Promise<CommandResult> => runCommand(process.execPath, [CLI, 'run', ...args], { cwd: ROOT, timeoutMs });
+  const inSlots = (n: number): Promise<CommandResult> => (n <= 0 ? work() : withSuiteSlot(() => inSlots(n - 1)));
+  return inSlots(slots);
 }
 
 function readReport(reportDir: string): ComplianceReport {
@@ -267,7 +271,7 @@ describe('run --parallel', () => {
         const dir = tempDir('parallel-refused-');
         const profile = writeProfile(dir, profileYaml({ name: 'fixed IUT', role: c.role, port: await freePort(), multipleConnections: c.multipleConnections, control: c.control }));
         const reportDir = path.join(dir, 'reports');
-        const r = await conformance(['--profile', profile, '--report-dir', reportDir, '--parallel', '2']);
+        const r = await conformance(['--profile', profile, '--report-dir', reportDir, '--parallel', '2'], SHORT_RUN_MS, 0);
         assert.equal(r.code, 2, describeRun('refused parallel run', r));
         assert.match(r.stderr, c.expect);
         assert.match(r.stderr, /^hsms-conformance: --parallel 2: /m);
@@ -294,7 +298,7 @@ describe('run --parallel', () => {
 
   test('--parallel must be a whole number of workers', { timeout: SHORT_RUN_MS }, async () => {
     for (const bad of ['0', '1.5', 'two']) {
-      const r = await conformance(['--parallel', bad, '--report-dir', tempDir('parallel-usage-')]);
+      const r = await conformance(['--parallel', bad, '--report-dir', tempDir('parallel-usage-')], SHORT_RUN_MS, 0);
       assert.equal(r.code, 2, describeRun(`--parallel ${bad}`, r));
       assert.match(r.stderr, /--parallel must be/);
     }

@@ -4,7 +4,7 @@ import { FAULTS, type Fault } from '../src/peer/faults';
 import { JUDGED_THROUGH } from '../src/harness/requirements';
 import { EMBEDDED_ROLES } from '../src/harness/iut-config';
 import type { ConnectMode } from '../src/peer/parameters';
-import { describeVerdict, pool, suiteProcess, SUITE_TAGS, type ScenarioVerdict } from './support/suite-processes';
+import { describeVerdict, pool, suiteProcess, SUITE_RUN_LIMIT_MS, SUITE_TAGS, type ScenarioVerdict } from './support/suite-processes';
 
 /**
  * The suite has teeth, and aims them: against the embedded reference peer with one deliberate
@@ -14,12 +14,13 @@ import { describeVerdict, pool, suiteProcess, SUITE_TAGS, type ScenarioVerdict }
  * from judging its own clause defers to the clause that judges it). Against the correct peer
  * everything applicable passes, in each of its three roles.
  *
- * Each run is a separate process, three at a time (support/suite-processes.ts; SUITE_TAGS
- * narrows every run).
+ * Each run is a separate process, as many at a time as there are suite slots, shared with the
+ * no-false-fail test (support/suite-processes.ts, support/suite-slots.ts; SUITE_TAGS narrows
+ * every run).
  */
 
 function runSuite(faults: readonly string[], role: ConnectMode): Promise<ScenarioVerdict[]> {
-  return suiteProcess([faults.length ? faults.join(',') : '-', role, 'e37', SUITE_TAGS], `${faults.join(',') || 'no fault'} (${role})`, 240_000);
+  return suiteProcess([faults.length ? faults.join(',') : '-', role, 'e37', SUITE_TAGS], `${faults.join(',') || 'no fault'} (${role})`, SUITE_RUN_LIMIT_MS);
 }
 
 /** Faults only an active IUT can show. */
@@ -50,7 +51,7 @@ const jobs: Array<{ faults: Fault[]; role: ConnectMode }> = [
 ];
 let all: Promise<ScenarioVerdict[][]> | null = null;
 function results(): Promise<ScenarioVerdict[][]> {
-  all ??= pool(jobs, 3, (job) => runSuite(job.faults, job.role));
+  all ??= pool(jobs, (job) => runSuite(job.faults, job.role));
   return all;
 }
 

@@ -3,11 +3,11 @@ import type { Standard } from '../peer/parameters';
 import type { CapturedPacket } from '../capture/capture-file';
 import { ConnectionTracker, type ConnectionInfo, type Direction, type TrackerStats } from '../capture/tcp-connections';
 import { decodeFrame, formatEndpoint, type SkipReason } from '../capture/tcp-segment';
-import type { Side, TrafficFinding } from './connection-judge';
+import type { Side, TrafficFinding } from './judge-types';
 import { EntityLedger, type EntityRole } from './entity-ledger';
 import { HsmsConnection, type ConnectionSummary } from './hsms-connection';
 import type { ObservedMessage } from './message-stream';
-import { rulesFromProfile, undeclared, type SideRules } from './side-rules';
+import { profiledSide, rulesFromProfile, undeclared, type SideRules } from './side-rules';
 
 /**
  * Judges E37 from traffic: packets in (from a capture file or the monitor's relay), one
@@ -16,7 +16,8 @@ import { rulesFromProfile, undeclared, type SideRules } from './side-rules';
  * connects to: its own port changes with every connection).
  *
  * A profile (`--profile`) declares one entity's values: a passive profile the entity accepting
- * on its port, an active one the entity connecting to its port, an alternating one both.
+ * on its port, an active one the entity connecting to its port, an alternating one both, told
+ * apart by its addresses (side-rules.ts, profiledSide).
  */
 
 export interface AnalyzerOptions {
@@ -67,6 +68,8 @@ interface ServerState {
   /** Accept times of its connections, most recent last (bounded). */
   readonly accepts: Array<{ readonly id: number; readonly timeMs: number }>;
   readonly selected: Set<number>;
+  /** Its connections not yet ended. */
+  readonly open: Set<number>;
 }
 
 export class TrafficAnalyzer {
@@ -161,18 +164,20 @@ export class TrafficAnalyzer {
     let server: ServerState | undefined = this.servers.get(serverKey);
     const conn: HsmsConnection = new HsmsConnection({
       info,
-      rules: { client: this.rulesFor('connecting', info.server.port), server: this.rulesFor('accepting', info.server.port) },
+      rules: { client: this.rulesFor('connecting', info.server), server: this.rulesFor('accepting', info.server) },
       // A server already seen speaking HSMS speaks it on every connection, even a silent one.
       known: this.options.ports !== null || this.hsmsServers.has(serverKey),
       originMs: origin,
       frameRef: (f) => this.frameRef(f),
       siblingAcceptedAfter: (since) => (server?.accepts ?? []).some((a) => a.id !== info.id && a.timeMs > since),
       otherConnectionSelected: () => [...(server?.selected ?? [])].some((id) => id !== info.id),
+      otherConnectionOpen: () => [...(server?.open ?? [])].some((id) => id !== info.id),
       events: {
         message: (dir, m) => this.options.onMessage?.(info.id, dir, m),
         accepted: (timeMs) => {
           server ??= this.serverState(serverKey);
           server.accepts.push({ id: info.id, timeMs });
+          server.open.add(info.id);
           if (server.accepts.length > 8) server.accepts.shift();
         },
         finding: (side, f) => {
@@ -189,6 +194,7 @@ export class TrafficAnalyzer {
         },
         ended: (summary) => {
           server?.selected.delete(info.id);
+          server?.open.delete(info.id);
           if (conn.isHsms) {
             this.hsmsConnections++;
             this.hsmsServers.add(serverKey);
@@ -211,7 +217,7 @@ export class TrafficAnalyzer {
   private serverState(key: string): ServerState {
     let s = this.servers.get(key);
     if (!s) {
-      s = { accepts: [], selected: new Set() };
+      s = { accepts: [], selected: new Set(), open: new Set() };
       this.servers.set(key, s);
     }
     return s;
@@ -223,7 +229,7 @@ export class TrafficAnalyzer {
     let e = this.entities.get(key);
     if (!e) {
       const name = side === 'server' ? `${serverKey} (accepting)` : `${info.client.address} (connecting to ${serverKey})`;
-      e = new EntityLedger(key, name, role, this.rulesFor(role, info.server.port));
+      e = new EntityLedger(key, name, role, this.rulesFor(role, info.server));
       this.entities.set(key, e);
     }
     return e;
@@ -240,8 +246,8 @@ export class TrafficAnalyzer {
     }
   }
 
-  private rulesFor(role: EntityRole, serverPort: number): SideRules {
-    const p = this.options.profiles.find((x) => x.port === serverPort && (x.role === 'alternating' || (role === 'accepting' ? x.role === 'passive' : x.role === 'active')));
+  private rulesFor(role: EntityRole, server: ConnectionInfo['server']): SideRules {
+    const p = this.options.profiles.find((x) => profiledSide(x, server) === role);
     if (!p) return undeclared(this.options.standard);
     this.usedProfiles.add(p);
     return rulesFromProfile(p);

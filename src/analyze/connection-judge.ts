@@ -1,7 +1,10 @@
-import { DEFINED_STYPES, LINKTEST_SESSION_ID, RESPONSE_TO_REQUEST, SType, sTypeName } from '../protocol/constants';
+import { DEFINED_STYPES, RESPONSE_TO_REQUEST, SType, sTypeName } from '../protocol/constants';
 import { describeHeader, hex16, hex32, type Frame, type Header } from '../protocol/header';
 import type { ModelState } from '../fuzz/oracle';
 import { answerExpectation, type Expectation } from './expectations';
+import { RejectReactions, rejectOfOwnMessage } from './reject-reaction';
+import { checkFormat, checkStream9, exerciseAnswerFormat } from './format-checks';
+import { isAnswer, isControl, other, secs, startsTransaction, type Find, type JudgeContext, type JudgeSink, type Side, type StateView } from './judge-types';
 import type { ObservedMessage } from './message-stream';
 import type { SideRules } from './side-rules';
 
@@ -17,43 +20,6 @@ import type { SideRules } from './side-rules';
  * side's declared values (SideRules); without them the measured values are reported.
  */
 
-export type Side = 'client' | 'server';
-export type StateView = ModelState | 'UNKNOWN';
-
-export interface TrafficFinding {
-  /** The entity blamed. */
-  readonly side: Side;
-  readonly clause: string;
-  readonly severity: 'fail' | 'warn';
-  readonly message: string;
-  /** Capture frame and time of the evidence. */
-  readonly frame: number;
-  readonly timeMs: number;
-  /** Frame of the message it concerns (the request answered, the message that went unanswered). */
-  readonly relatedFrame?: number;
-}
-
-export type Measure = 'T3 reply time' | 'T6 response time' | 'T7 connect to select' | 'T8 largest gap inside a message' | 'Linktest interval';
-
-export interface JudgeSink {
-  finding(f: TrafficFinding): void;
-  exercised(side: Side, clause: string): void;
-  measured(side: Side, what: Measure, ms: number): void;
-  stateChanged(state: StateView, frame: number, timeMs: number): void;
-  /** A line for the transcript and the timeline: what the judge concluded about a message. */
-  note(text: string, frame: number, timeMs: number): void;
-}
-
-/** What the judge asks of the rest of the analysis. */
-export interface JudgeContext {
-  /** Time of the last byte of a message `from` has begun and not finished, if any (T8). */
-  partialSince(from: Side): number | null;
-  /** Another connection to the same server was accepted after `sinceMs`. */
-  siblingAcceptedAfter(sinceMs: number): boolean;
-  /** Another connection of the server is SELECTED now. */
-  otherConnectionSelected(): boolean;
-}
-
 /** A message of `requester` waiting for the other side's answer. */
 interface Outstanding {
   readonly requester: Side;
@@ -61,6 +27,8 @@ interface Outstanding {
   readonly exp: Expectation;
   /** A transaction in the sense of E37-8.1.4.6: a control request or a primary with the W-bit. */
   readonly transaction: boolean;
+  /** A Reject.req of the other side's message, which nothing may answer (E37-7.7.1): matched only after every request. */
+  readonly ofReject: boolean;
   readonly control: boolean;
   /** Past the T6 of its transaction: the requester has given up (E37-9.3.1). */
   expired: boolean;
@@ -78,8 +46,6 @@ interface SideState {
   broken: { readonly why: string; readonly frame: number; readonly timeMs: number } | null;
   lastCompletedSys: number | null;
   lastMessageMs: number | null;
-  /** A Reject.req of one of its messages arrived (what it does then is local, E37-7.7.1). */
-  rejectedAt: number | null;
   lastLinktestReqMs: number | null;
   /** One of its control transactions expired at this time: it should close (E37-9.3.1). */
   t6ExpiredAt: number | null;
@@ -109,29 +75,6 @@ const RECENT_HEADERS = 16;
 /** A message sent this soon after the other side changed the state may have crossed that change on the wire. */
 const CROSSING_MS = 20;
 
-const other = (s: Side): Side => (s === 'client' ? 'server' : 'client');
-const secs = (ms: number): string => `${(ms / 1000).toFixed(3)} s`;
-
-function isControl(h: Header): boolean {
-  return h.sType !== SType.Data;
-}
-
-/** Messages that answer something: .rsp, Reject.req, data replies (even function). */
-function isAnswer(h: Header): boolean {
-  return RESPONSE_TO_REQUEST.has(h.sType) || h.sType === SType.RejectReq || (h.sType === SType.Data && (h.byte3 & 1) === 0);
-}
-
-/** The control requests a side starts on its own. */
-function isRequest(h: Header): boolean {
-  return h.sType === SType.SelectReq || h.sType === SType.DeselectReq || h.sType === SType.LinktestReq || h.sType === SType.SeparateReq;
-}
-
-function startsTransaction(h: Header): boolean {
-  if (h.pType !== 0) return false;
-  if (h.sType === SType.SelectReq || h.sType === SType.DeselectReq || h.sType === SType.LinktestReq) return true;
-  return h.sType === SType.Data && (h.byte3 & 1) === 1 && (h.byte2 & 0x80) !== 0;
-}
-
 export class ConnectionJudge {
   private state: StateView;
   private readonly sides: Record<Side, SideState>;
@@ -147,6 +90,8 @@ export class ConnectionJudge {
   /** The side that closed first: the other one only followed. */
   private closer: Side | null = null;
   /** A close each side should make, with the finding if it never does (the oracle's shouldClose, NOTES.md). */
+  /** What each side did after a Reject.req of its own data primary (E37-7.7.1). */
+  private readonly rejections = new RejectReactions();
   private readonly shouldClose: Record<Side, { readonly clause: string; readonly message: string; readonly frame: number; readonly timeMs: number } | null> = { client: null, server: null };
 
   constructor(
@@ -166,7 +111,6 @@ export class ConnectionJudge {
       broken: null,
       lastCompletedSys: null,
       lastMessageMs: null,
-      rejectedAt: null,
       lastLinktestReqMs: null,
       t6ExpiredAt: null,
       keptOpenAfterT6: false,
@@ -228,7 +172,7 @@ export class ConnectionJudge {
       return;
     }
     this.checkT8(to, m);
-    this.checkFormat(from, m);
+    checkFormat(this.report, this.sink, from, m, me.rules);
     if (peer.broken) {
       // The other side's output is out of step: an answer now can only answer garbage (E37-8.1.3, NOTES.md).
       if (isAnswer(h) && !this.findMatch(to, f)) {
@@ -270,13 +214,16 @@ export class ConnectionJudge {
     if (this.sides[peer].closedAt !== null) return;
     this.closer = by;
     // Answers the closing side still owed. A close is legal instead of them when T7 ran out in NOT
-    // SELECTED, or when something later lets it close (NOTES.md; the oracle's closeOk).
+    // SELECTED, or when something later lets it close (NOTES.md; the oracle's closeOk). A close at
+    // a T7 shorter than declared is that one defect, judged under E37-9.2.2 alone (checkT7Close):
+    // what it cut short was not refused.
     const t7 = s.rules.timers?.t7 ?? null;
     const t7Ran = this.state === 'NOT_SELECTED' && !this.everSelected && t7 !== null && timeMs - this.openedMs >= t7 - s.rules.toleranceMs;
+    const t7Close = t7Ran || this.shortT7Close(by, timeMs);
     for (const o of [...this.outstanding[peer]]) {
       if (!o.exp.required || o.expired) continue;
       const later = this.outstanding[peer].some((x) => x.m.offset > o.m.offset && x.exp.closeOk);
-      if (o.exp.closeOk || t7Ran || this.sides[peer].broken || later || this.gapAfter(by, o.m.lastTimeMs)) continue;
+      if (o.exp.closeOk || t7Close || this.sides[peer].broken || later || this.gapAfter(by, o.m.lastTimeMs)) continue;
       this.find(by, o.exp.clause, 'fail', `no answer to ${o.exp.what} (frame ${o.m.lastFrame}) before it closed the connection`, frame, timeMs, o.m.lastFrame);
       this.drop(peer, o);
     }
@@ -320,9 +267,10 @@ export class ConnectionJudge {
   private findMatch(requester: Side, f: Frame): Outstanding | null {
     const list = this.outstanding[requester];
     const h = f.header;
-    for (const o of list) if (o.m.header.systemBytes === h.systemBytes && o.exp.answers.has(h.sType)) return o;
+    for (const o of list) if (!o.ofReject && o.m.header.systemBytes === h.systemBytes && o.exp.answers.has(h.sType)) return o;
     // A required answer is whatever comes back with the request's system bytes (the oracle: the next frame, whatever it is).
     for (const o of list) if (o.m.header.systemBytes === h.systemBytes && o.exp.required && !o.expired) return o;
+    if (isAnswer(h)) for (const o of list) if (o.ofReject && o.m.header.systemBytes === h.systemBytes) return o;
     if (this.sides[requester].firstGapMs !== null) return null;
     // Wrong system bytes: the oldest open request of the kind this message answers (E37-8.1.4.6 is then judged on it).
     const request = RESPONSE_TO_REQUEST.get(h.sType);
@@ -362,8 +310,8 @@ export class ConnectionJudge {
     const before = this.state;
     const r = o.exp.judge(f);
     this.sink.exercised(from, o.exp.clause);
-    this.exerciseAnswerFormat(from, h);
-    if (h.sType === SType.RejectReq) this.sides[requester].rejectedAt = t;
+    exerciseAnswerFormat(this.sink, from, h);
+    if (h.sType === SType.RejectReq && !o.ofReject) this.rejected(requester, o, m, f);
     if (this.outstanding[from].some((x) => x.transaction)) this.sink.exercised(from, 'E37-9.3.2');
     for (const x of r.findings) {
       let clause = x.clause;
@@ -373,6 +321,10 @@ export class ConnectionJudge {
         message = `it answered data as if still SELECTED after the procedure that ended the session: ${message}`;
       }
       this.find(from, clause, x.severity, message, m.lastFrame, t, o.m.lastFrame);
+    }
+    const ended = before === 'SELECTED' && !this.crossing(from, m) ? this.rejections.notSelectedAfterReject(from, h, o.m.header) : null;
+    if (ended) {
+      this.find(from, 'E37-7.7.1', 'fail', `rejected ${o.exp.what} with reason 4 (Entity Not Selected) in SELECTED, with no Deselect or Separate since the Reject.req of its own primary (frame ${ended.frame}): it took the Reject for the end of the session, a transition E37-5.3 does not have`, m.lastFrame, t, ended.frame);
     }
     const limit = this.t6Of(requester, from);
     if (o.control && limit && waited > limit.ms + limit.tolerance) {
@@ -402,7 +354,7 @@ export class ConnectionJudge {
   /** Required answers to messages sent before `answered` that the responder skipped (it answered a later one). */
   private missedBefore(from: Side, answered: Outstanding, m: ObservedMessage): void {
     for (const o of [...this.outstanding[answered.requester]]) {
-      if (o.m.offset >= answered.m.offset || o.transaction && !o.control) continue;
+      if (o.m.offset >= answered.m.offset || (o.transaction && !o.control) || o.ofReject) continue;
       this.drop(answered.requester, o);
       if (!o.exp.required || o.expired || this.gapAfter(from, o.m.lastTimeMs)) continue;
       const clause = o.m.behindAnother ? 'E37-8.1.2' : o.exp.clause;
@@ -430,6 +382,7 @@ export class ConnectionJudge {
   private initiated(from: Side, m: ObservedMessage, f: Frame): void {
     const h = f.header;
     const me = this.sides[from];
+    this.rejections.started(from);
     this.checkState(from, m);
     if (startsTransaction(h)) {
       const clash = this.outstanding[from].find((o) => o.transaction && !o.expired && o.m.header.systemBytes === h.systemBytes);
@@ -456,7 +409,7 @@ export class ConnectionJudge {
     if (h.sType === SType.Data && (h.byte3 & 1) === 1 && me.rules.sessionId !== null && h.sessionId !== me.rules.sessionId) {
       this.find(from, 'E37-8.1.4.1', 'fail', `${describeHeader(h)} carries session id ${hex16(h.sessionId)}; the declared session (device) id is ${hex16(me.rules.sessionId)}`, m.lastFrame, m.lastTimeMs);
     }
-    if (h.sType === SType.Data && (h.byte2 & 0x7f) === 9 && (h.byte3 & 1) === 1) this.checkStream9(from, m);
+    if (h.sType === SType.Data && (h.byte2 & 0x7f) === 9 && (h.byte3 & 1) === 1) checkStream9(this.report, this.sink, from, m, this.sides[other(from)].recent);
   }
 
   /** E37-7.3, 7.4, 7.6 and the HSMS-SS rules: what may be sent in the current state. */
@@ -485,69 +438,6 @@ export class ConnectionJudge {
     return this.lastChange !== null && this.lastChange.by !== from && m.firstTimeMs - this.lastChange.timeMs < CROSSING_MS;
   }
 
-  /** Header rules of what a side sends (E37-8.1.4.x, 8.2.x, 9.3.3, HSMS-SS control session id). */
-  private checkFormat(from: Side, m: ObservedMessage): void {
-    const h = m.header;
-    const rules = this.sides[from].rules;
-    const at = (clause: string, why: string): void => this.find(from, clause, 'fail', `${describeHeader(h)}: ${why}`, m.lastFrame, m.lastTimeMs);
-    this.sink.exercised(from, 'E37-8.1.2');
-    this.sink.exercised(from, 'E37-8.1.3');
-    if (h.pType !== 0) return at('E37-8.1.4.4', `PType ${h.pType}; E37 defines only 0 (SECS-II)`);
-    this.sink.exercised(from, 'E37-8.1.4.4');
-    if (!DEFINED_STYPES.has(h.sType)) return at('E37-8.1.4.5', `SType ${h.sType} is not defined by E37`);
-    this.sink.exercised(from, 'E37-8.1.4.5');
-    if (h.sType === SType.Data) {
-      this.sink.exercised(from, 'E37-8.2.1');
-      return;
-    }
-    if (m.textLength > 0) at('E37-9.3.3', `a control message with ${m.textLength} bytes of text`);
-    else this.sink.exercised(from, 'E37-9.3.3');
-    // HSMS-SS: the requests a side starts carry 0xFFFF; its responses and Rejects are judged where
-    // they are matched (echoing the request's session id, or 0xFFFF, both pass: the oracle's reading).
-    if (rules.standard === 'hsms-ss' && isRequest(h)) {
-      if (h.sessionId !== LINKTEST_SESSION_ID) at('E37.1-control-session-id', `session id ${hex16(h.sessionId)}; HSMS-SS control messages carry 0xFFFF`);
-      else this.sink.exercised(from, 'E37.1-control-session-id');
-    }
-    const zeroBytes = (clause: string): void => {
-      if (h.byte2 !== 0 || h.byte3 !== 0) at(clause, `header bytes 2 and 3 are ${h.byte2} and ${h.byte3}, not 0`);
-      else this.sink.exercised(from, clause);
-    };
-    switch (h.sType) {
-      case SType.SelectReq:
-        return zeroBytes('E37-8.2.2');
-      case SType.DeselectReq:
-        return zeroBytes('E37-8.2.4');
-      case SType.SeparateReq:
-        return zeroBytes('E37-8.2.9');
-      case SType.LinktestReq:
-        if (h.sessionId !== LINKTEST_SESSION_ID) at('E37-8.2.6', `session id ${hex16(h.sessionId)}; Linktest.req carries 0xFFFF`);
-        return zeroBytes('E37-8.2.6');
-      case SType.RejectReq:
-        if (h.byte3 === 0) at('E37-8.2.8', 'reason code 0');
-        return;
-      default:
-        return;
-    }
-  }
-
-  private exerciseAnswerFormat(from: Side, h: Header): void {
-    const clause: Record<number, string> = { [SType.SelectRsp]: 'E37-8.2.3', [SType.DeselectRsp]: 'E37-8.2.5', [SType.LinktestRsp]: 'E37-8.2.7', [SType.RejectReq]: 'E37-8.2.8', [SType.Data]: 'E37-9.4.1' };
-    const c = clause[h.sType];
-    if (c) this.sink.exercised(from, c);
-    if (h.sType === SType.RejectReq) this.sink.exercised(from, 'E37-7.7');
-  }
-
-  /** E37-9.4.2: the MHEAD of an S9 error message should hold the header of a message the other side sent. */
-  private checkStream9(from: Side, m: ObservedMessage): void {
-    const t = m.text;
-    // <B[10] ...> at the top level: format byte 0x21 (binary, one length byte) and length 10.
-    const mhead = t.length >= 12 && t[0] === 0x21 && t[1] === 10 ? t.subarray(2, 12) : null;
-    const known = this.sides[other(from)].recent.some((h) => mhead !== null && mhead.readUInt16BE(0) === h.sessionId && mhead[2] === h.byte2 && mhead[3] === h.byte3 && mhead[4] === h.pType && mhead[5] === h.sType && mhead.readUInt32BE(6) === h.systemBytes);
-    if (!known && [1, 3, 5, 7, 9, 11].includes(m.header.byte3)) {
-      this.find(from, 'E37-9.4.2', 'warn', `S9F${m.header.byte3}: the MHEAD item is not the 10-byte header of a recent message of the other side`, m.lastFrame, m.lastTimeMs);
-    } else if (known) this.sink.exercised(from, 'E37-9.4.2');
-  }
-
   /** Registers what `responder` owes in answer to `m`. */
   private expectAnswer(responder: Side, requester: Side, m: ObservedMessage, f: Frame): void {
     const h = f.header;
@@ -562,10 +452,23 @@ export class ConnectionJudge {
     }
     if (h.sType === SType.Data && h.pType === 0 && (h.byte3 & 1) === 0 && state === 'SELECTED') return;
     const exp = answerExpectation({ env: { standard: this.sides[responder].rules.standard, maxLength: this.sides[responder].rules.maxLength ?? 0xffffffff }, active: responder === 'client' }, state, f);
-    const list = this.outstanding[requester];
-    list.push({ requester, m, exp, transaction: startsTransaction(h), control: isControl(h) && h.pType === 0 && startsTransaction(h), expired: false, overdue: false });
     if (exp.shouldClose) this.shouldClose[responder] ??= { clause: exp.shouldClose.clause, message: exp.shouldClose.message, frame: m.lastFrame, timeMs: m.lastTimeMs };
-    if (!exp.required && !startsTransaction(h)) {
+    this.keep({ requester, m, exp, transaction: startsTransaction(h), control: isControl(h) && h.pType === 0 && startsTransaction(h), ofReject: false, expired: false, overdue: false });
+  }
+
+  /** A Reject.req `m` of `rejected`'s message `o`: nothing may answer it, and what that side does next is E37-7.7.1's business. */
+  private rejected(rejected: Side, o: Outstanding, m: ObservedMessage, f: Frame): void {
+    this.sink.exercised(rejected, 'E37-7.7.1');
+    this.rejections.rejected(rejected, o.m.header, f.header, m.lastFrame, m.lastTimeMs);
+    const exp = rejectOfOwnMessage(this.state === 'UNKNOWN' ? 'SELECTED' : this.state, f, o.m.header);
+    this.keep({ requester: other(rejected), m, exp, transaction: false, control: false, ofReject: true, expired: false, overdue: false });
+  }
+
+  /** Adds an open message, within the bounds of what is kept per side. */
+  private keep(o: Outstanding): void {
+    const list = this.outstanding[o.requester];
+    list.push(o);
+    if (!o.exp.required && !o.transaction) {
       let optional = 0;
       for (let i = list.length - 1; i >= 0; i--) {
         const o = list[i]!;
@@ -640,7 +543,6 @@ export class ConnectionJudge {
     const reasons: string[] = [];
     if (s.t6ExpiredAt !== null || this.outstanding[by].some((o) => o.control)) reasons.push('a control transaction it started was unanswered (T6)');
     if (peer.broken) reasons.push(`the other side sent ${peer.broken.why}`);
-    if (s.rejectedAt !== null && (s.lastMessageMs === null || s.rejectedAt >= s.lastMessageMs)) reasons.push('its message had been rejected (E37-7.7.1: local action)');
     if (this.outstanding[other(by)].some((o) => o.exp.closeOk)) reasons.push('it received a message it may close on');
     if (partial !== null) {
       this.sink.exercised(by, 'E37-9.2.3');
@@ -670,7 +572,10 @@ export class ConnectionJudge {
     }
     const lastTraffic = Math.max(s.lastMessageMs ?? this.openedMs, peer.lastMessageMs ?? this.openedMs);
     const idle = timeMs - lastTraffic;
-    if (by === 'server' && this.selectedMs !== null && this.ctx.siblingAcceptedAfter(Math.max(this.selectedMs, s.lastMessageMs ?? 0))) {
+    const rejection = this.rejections.closeAfterReject(by);
+    if (rejection) {
+      this.find(by, 'E37-7.7.1', 'fail', `closed the SELECTED connection ${secs(timeMs - rejection.timeMs)} after the Reject.req of its own primary (frame ${rejection.frame}), without Separate.req: its reaction is local, but a Reject is no communication failure and E37-6.4 permits a close only in NOT SELECTED`, frame, timeMs, rejection.frame);
+    } else if (by === 'server' && this.selectedMs !== null && this.ctx.siblingAcceptedAfter(Math.max(this.selectedMs, s.lastMessageMs ?? 0))) {
       this.find(by, 'E37-9.2.4.1', 'fail', 'closed its SELECTED session when a further connection arrived', frame, timeMs);
     } else if (t8 !== null && Math.abs(idle - t8) <= tol) {
       this.find(by, 'E37-9.2.3', 'fail', `closed a SELECTED connection after ${secs(idle)} without traffic between whole messages (about T8 = ${secs(t8)}; idle time is not T8)`, frame, timeMs);
@@ -685,16 +590,41 @@ export class ConnectionJudge {
     const t7 = this.sides[by].rules.timers?.t7 ?? null;
     if (t7 === null) return;
     const tol = this.sides[by].rules.toleranceMs;
+    if (d < t7 - tol) {
+      if (!this.shortT7Close(by, timeMs)) return;
+      const cut = this.outstanding[other(by)].filter((o) => o.exp.required && !o.expired).map((o) => `${o.exp.what} (frame ${o.m.lastFrame})`);
+      const left = cut.length > 0 ? `, leaving ${cut.join(', ')} unanswered` : '';
+      this.find(by, 'E37-9.2.2', 'warn', `closed the NOT SELECTED connection ${secs(d)} after connect, before T7 - tolerance (T7 ${secs(t7)})${left}: E37-6.4 allows closing in NOT SELECTED, but its T7 is shorter than declared`, frame, timeMs);
+      return;
+    }
     if (d <= t7 + tol) {
-      if (d >= t7 - tol) this.sink.exercised(by, 'E37-9.2.2');
+      this.sink.exercised(by, 'E37-9.2.2');
       return;
     }
     const lt = this.sides[by].lastLinktestInNotSelectedMs;
     if (lt !== null && Math.abs(timeMs - lt - t7) <= tol) {
       this.find(by, 'E37-9.2.2', 'warn', `closed the NOT SELECTED connection ${secs(d)} after connect, T7 (${secs(t7)}) after the last Linktest.req: a Linktest restarted T7`, frame, timeMs);
     } else {
-      this.find(by, 'E37-9.2.2', 'fail', `closed the NOT SELECTED connection only ${secs(d)} after connect; T7 is ${secs(t7)}`, frame, timeMs);
+      this.find(by, 'E37-9.2.2', 'fail', `closed the NOT SELECTED connection ${secs(d)} after connect, later than T7 (${secs(t7)}) + tolerance`, frame, timeMs);
     }
+  }
+
+  /**
+   * A close of the accepting side in a connection never selected, before its declared T7 -
+   * tolerance, with nothing in sight that lets it close: its T7 is shorter than declared (the
+   * suite's reading, E37-9.2.2). The connecting side is not judged so (its Select refused or
+   * unanswered, it may close and try again, E37-6.4: a short T7 cannot be told from that), nor a
+   * server refusing a further connection (E37-9.2.4.1), nor a close the capture cannot explain.
+   */
+  private shortT7Close(by: Side, timeMs: number): boolean {
+    const s = this.sides[by];
+    const peer = this.sides[other(by)];
+    const t7 = s.rules.timers?.t7 ?? null;
+    if (by !== 'server' || this.state !== 'NOT_SELECTED' || this.everSelected || t7 === null || timeMs - this.openedMs >= t7 - s.rules.toleranceMs) return false;
+    if (this.gapAfter('client', this.openedMs) || this.gapAfter('server', this.openedMs) || this.ctx.otherConnectionOpen()) return false;
+    if (s.selectRefused || s.t6ExpiredAt !== null || this.outstanding[by].some((o) => o.control) || peer.broken || this.ctx.partialSince(other(by)) !== null) return false;
+    if (s.separateInNotSelectedAt !== null && s.separateInNotSelectedAt === peer.lastMessageMs) return false;
+    return !this.outstanding[other(by)].some((o) => o.exp.closeOk);
   }
 
   /** A side that never closed a connection left NOT SELECTED beyond its T7. */
@@ -776,6 +706,7 @@ export class ConnectionJudge {
     if (next === this.state) return;
     this.state = next;
     this.lastChange = { by, timeMs: m.lastTimeMs };
+    this.rejections.sessionChanged();
     if (next === 'SELECTED') {
       if (!this.everSelected && this.fromSyn) {
         this.sink.measured('client', 'T7 connect to select', m.lastTimeMs - this.openedMs);
@@ -794,4 +725,7 @@ export class ConnectionJudge {
   private find(side: Side, clause: string, severity: 'fail' | 'warn', message: string, frame: number, timeMs: number, relatedFrame?: number): void {
     this.sink.finding({ side, clause, severity, message, frame, timeMs, ...(relatedFrame !== undefined ? { relatedFrame } : {}) });
   }
+
+  /** `find` for the helpers of other modules. */
+  private readonly report: Find = (side, clause, severity, message, frame, timeMs, relatedFrame) => this.find(side, clause, severity, message, frame, timeMs, relatedFrame);
 }

@@ -1,4 +1,4 @@
-import type { Measure, TrafficFinding } from './connection-judge';
+import type { Measure, TrafficFinding } from './judge-types';
 import type { SideRules } from './side-rules';
 import { DurationStats } from './statistics';
 

@@ -4,7 +4,8 @@ import type { StreamStats } from '../capture/tcp-stream';
 import type { ConnectionHandler, ConnectionInfo, Direction } from '../capture/tcp-connections';
 import { formatEndpoint } from '../capture/tcp-segment';
 import type { Timeline, TimelineMark, TimelineMessage } from '../report/timeline-svg';
-import { ConnectionJudge, type Measure, type Side, type StateView, type TrafficFinding } from './connection-judge';
+import { ConnectionJudge } from './connection-judge';
+import type { Measure, Side, StateView, TrafficFinding } from './judge-types';
 import { HeaderScanner, MessageStream, plausibleHeaderAt, type ObservedMessage } from './message-stream';
 import type { SideRules } from './side-rules';
 import { Transcript } from './transcript';
@@ -52,6 +53,7 @@ export interface HsmsConnectionOptions {
   readonly events: ConnectionEvents;
   readonly siblingAcceptedAfter: (sinceMs: number) => boolean;
   readonly otherConnectionSelected: () => boolean;
+  readonly otherConnectionOpen: () => boolean;
 }
 
 /** Timeline budget per connection. */
@@ -122,6 +124,7 @@ export class HsmsConnection implements ConnectionHandler {
         partialSince: (from) => this.streams[from === 'client' ? 'c2s' : 's2c'].partialSince,
         siblingAcceptedAfter: o.siblingAcceptedAfter,
         otherConnectionSelected: o.otherConnectionSelected,
+        otherConnectionOpen: o.otherConnectionOpen,
       },
     );
     if (!info.rolesFromSyn) this.note(info.firstFrame, info.firstTimeMs, 'the capture starts in the middle of this connection: roles guessed, state unknown until a procedure shows it');

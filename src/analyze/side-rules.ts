@@ -1,4 +1,4 @@
-import type { IutProfile } from '../harness/profile';
+import { sameAddress, type IutProfile } from '../harness/profile';
 import type { Standard, TimerName } from '../peer/parameters';
 
 /**
@@ -18,6 +18,20 @@ export interface SideRules {
   /** The session (device) id its data messages carry, when declared. */
   readonly sessionId: number | null;
   readonly multipleConnections: boolean | null;
+}
+
+/**
+ * Which side of a connection to `server` a profile declares: a passive profile the side accepting
+ * on its port, an active one the side connecting to its port. An alternating entity does both
+ * with the same port (E37 A1-3), so its addresses tell the sides apart: it accepts at `host` and
+ * connects to the remote entity listening at `testerHost`.
+ */
+export function profiledSide(p: IutProfile, server: { readonly address: string; readonly port: number }): 'accepting' | 'connecting' | null {
+  if (p.port !== server.port) return null;
+  if (p.role === 'passive') return 'accepting';
+  if (p.role === 'active') return 'connecting';
+  if (sameAddress(server.address, p.host)) return 'accepting';
+  return sameAddress(server.address, p.testerHost) ? 'connecting' : null;
 }
 
 export function undeclared(standard: Standard): SideRules {

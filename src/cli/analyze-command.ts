@@ -17,7 +17,8 @@ const USAGE = `usage: hsms-conformance analyze FILE... [--port P]... [--profile 
   Judges SEMI E37 from pcap or pcapng captures, both entities of every HSMS connection at once.
   --port P (repeatable, or P,Q) follows only those TCP ports; without it HSMS connections are
   found by their first bytes. --profile FILE (one per side) declares an entity's values: a
-  passive profile the side accepting on its port, an active one the side connecting to its port;
+  passive profile the side accepting on its port, an active one the side connecting to its port,
+  an alternating one both, told apart by address (accepting at host, connecting to testerHost);
   its timers become the limits the traffic is judged against (without, timers are measured and
   their limits reported not tested). --standard sets the rules for entities without a profile.
   Reports per entity in DIR/<entity>/compliance.{json,html,md}, DIR/junit.xml, and a decoded
@@ -157,7 +158,7 @@ export async function runAnalyzeCommand(argv: readonly string[], io: Output = ST
   writeEntityReports(reportDir, reports, files);
   const seconds = (performance.now() - started) / 1000;
   io.out(`analyzed ${result.packets} packets, ${result.hsmsConnections} HSMS connections, ${result.entities.length} entities in ${seconds.toFixed(2)} s\n`);
-  for (const p of result.unmatchedProfiles) io.out(`profile ${p} matches no entity of the capture (a passive profile names the accepting side by its port, an active one the side connecting to its port)\n`);
+  for (const p of result.unmatchedProfiles) io.out(`profile ${p} matches no entity of the capture (a passive profile names the accepting side by its port, an active one the side connecting to its port, an alternating one the side accepting at its host or connecting to its testerHost)\n`);
   if (result.hsmsConnections === 0) io.out('no HSMS connection found in the capture' + (ports ? ` on port ${[...ports].join(', ')}` : ' (give --port if HSMS runs on a port whose first bytes were not captured)') + '\n');
   io.out(describeEntityReports(reports, (f) => analyzer.frameRef(f)) + '\n');
   io.out(`reports written to ${reportDir} (${reports.map((r) => `${r.folder}/`).join(', ')}junit.xml, traces/)\n`);

@@ -271,7 +271,7 @@ async function run(o: RunOptions): Promise<number> {
   fs.writeFileSync(path.join(o.reportDir, 'junit.xml'), buildJunit(results, `HSMS conformance: ${report.iut}`));
   finalizeAllureResults(allureResults);
   writeAllureExtras(allureResults, allureEnvironment(report, first));
-  const notice = writeHumanReports(o.reportDir, report, !stopped);
+  const notice = writeHumanReports(o.reportDir, report, stopped ? 'stopped' : process.env[ALLURE_HTML_ENV] === 'off' ? 'off' : 'build');
   const code = exitCode(results, o, baseline?.failsRun ?? null);
   process.stdout.write(summary(report, results, o) + '\n');
   if (baseline) {
@@ -316,13 +316,23 @@ function allureEnvironment(report: ComplianceReport, iut: IutConfig): Record<str
 }
 
 /**
- * compliance.html, compliance.md and the Allure HTML report; returns a notice when Allure was not
- * built. A stopped run skips Allure's HTML (it takes seconds, for scenarios that mostly did not run).
+ * `HSMS_CONFORMANCE_ALLURE_HTML=off` makes `run` skip the Allure HTML report: its build starts a
+ * JVM and takes seconds of CPU, which a CI job that reads compliance.json or junit.xml, and the
+ * project's own tests, can spare. allure-results/ is still written; `report` builds the HTML.
  */
-function writeHumanReports(reportDir: string, report: ComplianceReport, allureHtml = true): string | null {
+const ALLURE_HTML_ENV = 'HSMS_CONFORMANCE_ALLURE_HTML';
+
+/**
+ * compliance.html, compliance.md and the Allure HTML report; returns a notice when Allure was not
+ * built. A stopped run skips Allure's HTML (it takes seconds, for scenarios that mostly did not run),
+ * and so does a run told to by ALLURE_HTML_ENV.
+ */
+function writeHumanReports(reportDir: string, report: ComplianceReport, allureHtml: 'build' | 'stopped' | 'off' = 'build'): string | null {
   fs.writeFileSync(path.join(reportDir, 'compliance.html'), renderComplianceHtml(report));
   fs.writeFileSync(path.join(reportDir, 'compliance.md'), renderComplianceMarkdown(report));
-  if (!allureHtml) return 'Allure HTML report not built for a stopped run (allure-results/ is complete; `hsms-conformance report` builds it)';
+  const later = '(allure-results/ is complete; `hsms-conformance report` builds it)';
+  if (allureHtml === 'stopped') return `Allure HTML report not built for a stopped run ${later}`;
+  if (allureHtml === 'off') return `Allure HTML report not built: ${ALLURE_HTML_ENV}=off ${later}`;
   const results = path.join(reportDir, 'allure-results');
   if (!fs.existsSync(results)) return 'Allure HTML report not built: no allure-results/ in the report folder';
   return generateAllureReport(results, path.join(reportDir, 'allure-report'));

@@ -28,6 +28,8 @@ const EMBEDDED_READY_MS = 2000;
 const WATCHED_RESOURCES = ['TCPSocketWrap', 'TCPServerWrap', 'Timeout', 'ProcessWrap', 'PipeWrap'] as const;
 /** How long closed handles get to disappear before a leftover is reported. */
 const SETTLE_MS = 2000;
+/** The longest pause between two looks at the handles while they settle. */
+const SETTLE_POLL_MS = 20;
 
 function resourceCounts(): Map<string, number> {
   const counts = new Map<string, number>();
@@ -315,7 +317,9 @@ export class IutSession {
     this.resources = null;
     if (!r) return null;
     const deadline = performance.now() + SETTLE_MS;
-    for (;;) {
+    // Closed handles go within a loop turn or two (the peer's side once the close arrives): look
+    // again at once, then back off to SETTLE_POLL_MS, rather than paying a full poll per scenario.
+    for (let pause = 0; ; pause = Math.min(SETTLE_POLL_MS, Math.max(1, pause * 2))) {
       const left: string[] = [];
       const open = r.connections.filter((c) => c.isOpen).length;
       if (open > 0) left.push(`${open} tester connection(s) still open`);
@@ -331,7 +335,7 @@ export class IutSession {
       }
       if (left.length === 0) return null;
       if (performance.now() >= deadline) return `${left.join(', ')} (${SETTLE_MS} ms after the scenario ended)`;
-      await delay(20);
+      await (pause === 0 ? new Promise<void>((resolve) => setImmediate(resolve)) : delay(pause));
     }
   }
 
@@ -373,7 +377,12 @@ export class IutSession {
       const ready = Math.max(0, this.readyUntil - performance.now());
       const wait = (options.timeoutMs ?? 2000) + t5 + ready + (c.control === 'manual' ? 60000 : 0);
       if (c.control === 'manual') process.stderr.write(`\nOPERATOR: make the IUT connect to ${this.listener?.host}:${this.listener?.port} now (waiting up to ${Math.round(wait / 1000)} s)\n`);
+      const waitFrom = trace.elapsed();
       const socket = await this.listener!.next(wait);
+      // E37-9.2.1: after a connection ends an active IUT lets T5 pass before it connects again,
+      // so the wait up to then is the IUT's timer (counted as unavoidable), the rest overhead.
+      const separationEnd = this.lastCloseAt(trace) + t5;
+      trace.blockedMs += Math.max(0, Math.min(trace.elapsed(), separationEnd) - waitFrom);
       if (!socket) {
         const what = `the ${c.role} IUT did not connect to ${this.listener?.host}:${this.listener?.port} within ${Math.round(wait)} ms`;
         throw new IutUnreachable(this.process ? this.process.describeFailure(what, this.restartHint()) : what);
@@ -382,6 +391,11 @@ export class IutSession {
     }
     this.connections.push(conn);
     return conn;
+  }
+
+  /** When the last closed connection recorded to `trace` closed (its clock), or -Infinity when none has. */
+  private lastCloseAt(trace: WireTrace): number {
+    return Math.max(-Infinity, ...this.connections.filter((c) => c.trace === trace).map((c) => c.closed?.at ?? -Infinity));
   }
 
   /**

@@ -232,8 +232,8 @@ export function isLoopbackHost(host: string): boolean {
   return canonical === '[::1]' || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(canonical);
 }
 
-/** True when two loopback addresses as written name the same address (localhost is 127.0.0.1 or ::1). */
-function sameAddress(a: string, b: string): boolean {
+/** True when two addresses as written name the same address (localhost is 127.0.0.1 or ::1). */
+export function sameAddress(a: string, b: string): boolean {
   const canonical = (h: string): string[] => {
     const l = h.toLowerCase();
     if (l === 'localhost') return ['127.0.0.1', '[::1]'];

@@ -90,7 +90,8 @@ export class TesterConnection {
 
   private constructor(
     private readonly socket: net.Socket,
-    private readonly trace: WireTrace,
+    /** The scenario's (or fuzz case's) trace this connection records to, and whose clock its times use. */
+    readonly trace: WireTrace,
     name: string,
   ) {
     this.name = name;

@@ -5,7 +5,7 @@ import { LINKTYPE } from '../capture/tcp-segment';
 import { TrafficAnalyzer } from '../analyze/analyzer';
 import { buildEntityReports, writeEntityReports, type EntityReport } from '../analyze/analysis-report';
 import { ConnectionArchive } from '../analyze/connection-archive';
-import type { TrafficFinding } from '../analyze/connection-judge';
+import type { TrafficFinding } from '../analyze/judge-types';
 import type { EntityLedger } from '../analyze/entity-ledger';
 import { TRACES_DIR } from '../report/evidence';
 import { PcapRotation } from './pcap-rotation';

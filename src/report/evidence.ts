@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { byteChunks, type WireTrace } from '../harness/wire-trace';
 import { buildPcap } from './pcap';
@@ -28,6 +29,8 @@ export interface EvidenceInput {
   readonly uri: string;
   readonly scenario: string;
   readonly role: string;
+  /** Where the pcap shows each side (the synthesized defaults otherwise: tester 127.0.0.1, IUT 127.0.0.2). */
+  readonly addresses?: PcapAddresses;
   readonly trace: WireTrace;
   /** The decoded trace as rendered for reports. */
   readonly rendered: string;
@@ -35,12 +38,30 @@ export interface EvidenceInput {
   readonly reason: string;
 }
 
+export interface PcapAddresses {
+  readonly iut: string;
+  readonly tester: string;
+}
+
+/**
+ * An alternating IUT's traffic runs both ways on one port between two addresses (E37 A1-3): its
+ * pcap shows each side at the address it listens on, the IUT at `host` and the tester at
+ * `testerHost`, so that the profile tells the sides apart when the pcap is analyzed
+ * (`hsms-conformance analyze --profile`). Other roles keep the synthesized addresses.
+ */
+export function pcapAddresses(iut: { readonly role: string; readonly host: string; readonly testerHost: string }): PcapAddresses | undefined {
+  if (iut.role !== 'alternating') return undefined;
+  const family = (a: string): number => isIP(a.replace(/^\[|\]$/g, ''));
+  if (family(iut.host) === 0 || family(iut.host) !== family(iut.testerHost)) return undefined;
+  return { iut: iut.host.replace(/^\[|\]$/g, ''), tester: iut.testerHost.replace(/^\[|\]$/g, '') };
+}
+
 /** Writes the pcap and the decoded trace; returns the pcap and its path relative to the report folder. */
 export function writeEvidence(e: EvidenceInput): { file: string; pcap: Buffer } {
   const dir = path.join(e.reportDir, TRACES_DIR);
   fs.mkdirSync(dir, { recursive: true });
   const base = `${slugify(path.basename(e.uri).replace(/\.feature$/, ''))}--${slugify(e.scenario)}--${slugify(e.role)}`;
-  const pcap = buildPcap({ chunks: byteChunks(e.trace), endpoints: e.trace.endpoints, origin: e.trace.wallClockOrigin, lifecycle: e.trace.lifecycle });
+  const pcap = buildPcap({ chunks: byteChunks(e.trace), endpoints: e.trace.endpoints, origin: e.trace.wallClockOrigin, lifecycle: e.trace.lifecycle, ...(e.addresses ? { iutAddress: e.addresses.iut, testerAddress: e.addresses.tester } : {}) });
   const slug = writeNewFile(dir, base, '.pcap', pcap);
   const ports = [...new Set([...e.trace.endpoints.values()].map((p) => p.iutPort).filter((p) => p > 0))];
   const header = [

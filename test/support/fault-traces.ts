@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { configFromProfile, embeddedConfig, type IutConfig } from '../../src/harness/iut-config';
 import { loadProfile } from '../../src/harness/profile';
+import type { ConnectMode } from '../../src/peer/parameters';
 import { runSuite } from '../../src/harness/suite-runner';
 
 /**
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
   for (const job of jobs) {
     const [iut = '-', role = 'passive', tags = ''] = job.split('|');
     const dir = path.join(reportDir, `${iut === '-' ? 'correct' : iut.startsWith('profile:') ? path.basename(iut, '.yaml') : iut}-${role}`);
-    const config: IutConfig = iut.startsWith('profile:') ? configFromProfile(loadProfile(iut.slice('profile:'.length))) : embeddedConfig(role as 'passive' | 'active', 'e37', iut === '-' ? [] : [iut]);
+    const config: IutConfig = iut.startsWith('profile:') ? configFromProfile(loadProfile(iut.slice('profile:'.length))) : embeddedConfig(role as ConnectMode, 'e37', iut === '-' ? [] : [iut]);
     const { results } = await runSuite({ iut: config, seed: 1, fuzzRuns: 5, tags, reportDir: dir });
     runs.push({ iut, role, dir, results: results.map((r) => ({ clauses: r.clauses, verdict: r.verdict, name: r.name, traceFile: r.traceFile })) });
   }
