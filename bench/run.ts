@@ -5,6 +5,7 @@ import { benchFuzz } from './fuzz';
 import { benchLoopback } from './loopback';
 import { benchMemory } from './memory';
 import { benchMonitor } from './monitor';
+import { benchParallel } from './parallel';
 import { benchSuite } from './suite';
 import { formatMarkdown, formatTable, type Row } from './util';
 
@@ -15,7 +16,7 @@ import { formatMarkdown, formatTable, type Row } from './util';
  * `--markdown` prints the table as markdown as well.
  */
 
-const SECTIONS = ['decoder', 'loopback', 'suite', 'fuzz', 'memory', 'analyze', 'monitor'] as const;
+const SECTIONS = ['decoder', 'loopback', 'suite', 'parallel', 'fuzz', 'memory', 'analyze', 'monitor'] as const;
 type Section = (typeof SECTIONS)[number];
 
 async function main(): Promise<void> {
@@ -73,6 +74,12 @@ async function main(): Promise<void> {
     const s = await benchSuite(1);
     rows.push(...s.rows);
     notes.push(...s.notes);
+  }
+  if (run('parallel')) {
+    log('parallel');
+    const p = await benchParallel(1);
+    rows.push(...p.rows);
+    notes.push(...p.notes);
   }
   log('done');
   process.stdout.write(`\n${header}\n\n${formatTable(rows)}\n`);

@@ -9,6 +9,8 @@ import { boundText, foldLongLines, REASON_LIMIT } from '../src/report/line-limit
 import { NOT_RUN_UNREACHABLE } from '../src/harness/stopped-run';
 import { INTERRUPTED, IutUnreachable, VERDICT_MEDIA_TYPE, VerdictSignal, type Verdict, type VerdictRecord } from '../src/harness/verdict';
 import type { UserRequirement } from '../src/harness/user-requirements';
+import { workerIndex, workerIutConfig } from '../src/harness/parallel-workers';
+import { flagRaised, INTERRUPT_NOTICE, raiseFlag } from '../src/harness/run-flags';
 
 /** World parameters the runner passes (plain JSON). */
 export interface SuiteParameters {
@@ -19,6 +21,8 @@ export interface SuiteParameters {
   readonly reportDir?: string;
   /** The user's own requirements (`run --requirements`), for the clause labels of their scenarios. */
   readonly userRequirements?: readonly UserRequirement[];
+  /** A parallel run's folder of flags (run-flags.ts): the run stopped or was interrupted, whichever worker saw it. */
+  readonly runFlags?: string;
 }
 
 // Every harness wait is bounded by the profile's timers; this is only the outer safety net.
@@ -37,17 +41,19 @@ let interrupted = false;
 function onInterrupt(): void {
   if (interrupted) process.exit(130);
   interrupted = true;
-  process.stderr.write('\nhsms-conformance: interrupted; finishing the current scenario, then writing the reports (Ctrl-C again to quit now)\n');
+  // In a parallel run the coordinating process says it, once for all its workers.
+  if (workerIndex() === null) process.stderr.write(INTERRUPT_NOTICE);
 }
 
 BeforeAll(function () {
   process.on('SIGINT', onInterrupt);
 });
 
+/** The IUT this process certifies: in a parallel run, the worker's own instance (parallel-workers.ts). */
 function iutSession(config: IutConfig): IutSession {
   const key = JSON.stringify(config);
   if (!session || key !== sessionKey) {
-    session = new IutSession(config);
+    session = new IutSession(workerIutConfig(config, workerIndex()));
     sessionKey = key;
   }
   return session;
@@ -74,7 +80,8 @@ setWorldConstructor(HsmsWorld);
 Before(async function (this: HsmsWorld, { pickle }) {
   const iut = iutSession(this.parameters.iut);
   this.ctx = new ScenarioContext(iut, pickle.tags.map((t) => t.name));
-  if (interrupted) {
+  const flags = this.parameters.runFlags;
+  if (interrupted || (flags !== undefined && flagRaised(flags, 'interrupted'))) {
     this.ctx.recorder.add('inconclusive', INTERRUPTED);
     this.notRun = true;
     return 'skipped';
@@ -85,7 +92,7 @@ Before(async function (this: HsmsWorld, { pickle }) {
     this.ctx.recorder.add('not-applicable', notApplicable);
     return 'skipped';
   }
-  if (iut.gaveUp) {
+  if (iut.gaveUp || (flags !== undefined && flagRaised(flags, 'stopped'))) {
     this.ctx.recorder.add('inconclusive', NOT_RUN_UNREACHABLE);
     this.notRun = true;
     return 'skipped';
@@ -146,6 +153,8 @@ After(async function (this: HsmsWorld, { pickle }) {
   const leak = await ctx.iut.checkResources();
   if (leak) ctx.recorder.add('error', `harness resource leak: ${leak}`);
   if (!this.notRun && ctx.recorder.verdict !== 'not-applicable') ctx.iut.noteReachability(ctx.recorder.unreachable);
+  // One worker's IUT out of reach stops the whole run, as it would a serial one.
+  if (ctx.iut.gaveUp && this.parameters.runFlags !== undefined) raiseFlag(this.parameters.runFlags, 'stopped');
   const exit = ctx.iut.processExit;
   if (exit) ctx.trace.event('iut', `the launched IUT ${exit}`);
   const { verdict, reason } = finalVerdict(ctx);

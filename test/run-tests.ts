@@ -16,7 +16,7 @@ import { spec } from 'node:test/reporters';
 const DEFAULT_CONCURRENCY = 6;
 
 /** The files that take longest, longest first; the rest follow in name order. */
-const LONGEST_FIRST = ['teeth', 'no-false-fail', 'hostile-iuts', 'analyze-suite', 'packaging', 'user-features', 'alternating-iut', 'iut-lifecycle', 'secs4js-interop'];
+const LONGEST_FIRST = ['teeth', 'no-false-fail', 'hostile-iuts', 'analyze-suite', 'parallel-workers', 'packaging', 'user-features', 'alternating-iut', 'iut-lifecycle', 'secs4js-interop'];
 
 const dir = __dirname;
 const concurrency = Math.max(1, Number(process.env.TEST_CONCURRENCY) || DEFAULT_CONCURRENCY);

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { configFromProfile, EMBEDDED_ROLES, embeddedConfig, type IutConfig } from '../harness/iut-config';
 import { loadProfile, ProfileError } from '../harness/profile';
 import { projectRoot, runSuite, type ScenarioResult, type UserSuite } from '../harness/suite-runner';
+import { parallelRefusal } from '../harness/parallel-workers';
 import { checkUserFeatures } from '../harness/user-feature-check';
 import { StepFileError } from '../harness/step-files';
 import { INTERRUPTED, isFailing } from '../harness/verdict';
@@ -13,6 +14,7 @@ import { finalizeAllureResults, generateAllureReport, writeAllureExtras } from '
 import { BaselineError, compareBaseline, describeBaseline, isCovered, parseBaseline, type BaselineEntry } from '../report/baseline';
 import { renderComplianceHtml, renderComplianceMarkdown } from '../report/compliance-html';
 import { TRACES_DIR } from '../report/evidence';
+import { FleetInputError, writeFleet, type FleetReport } from '../report/fleet-report';
 import { choiceOption, numberOption, parseArgs, UsageError } from './args';
 import { runAnalyzeCommand } from './analyze-command';
 import { runFuzzCommand } from './fuzz-command';
@@ -23,9 +25,10 @@ import { runMonitorCommand } from './monitor-command';
 
 const USAGE = `usage: hsms-conformance [run] [--profile FILE] [--tags EXPR] [--report-dir reports]
                         [--seed N] [--fuzz-runs N] [--strict] [--standard e37|hsms-ss]
-                        [--baseline FILE] [--features DIR|FILE ...] [--require FILE ...]
-                        [--requirements FILE ...] [--only-user-features]
+                        [--baseline FILE] [--parallel N] [--features DIR|FILE ...]
+                        [--require FILE ...] [--requirements FILE ...] [--only-user-features]
        hsms-conformance report [--report-dir reports]
+       hsms-conformance report --merge DIR... [--report-dir reports]
        hsms-conformance fuzz [--profile FILE] [--runs N] [--seed S] [--replay TOKEN]
        hsms-conformance init [--role passive|active|alternating] [--standard e37|hsms-ss] [--out FILE] [--force]
        hsms-conformance steps [--require FILE ...] [--json]
@@ -36,7 +39,14 @@ const USAGE = `usage: hsms-conformance [run] [--profile FILE] [--tags EXPR] [--r
   alternating IUT (--standard chooses which rules it follows). --baseline names known failures (one clause id or
   'scenario: NAME' per line, each with a '# why' comment): they do not fail the run, a known
   failure that now passes (stale entry) does. 'report' rebuilds compliance.html, compliance.md
-  and the Allure HTML report from a finished run's compliance.json and allure-results/.
+  and the Allure HTML report from a finished run's compliance.json and allure-results/;
+  'report --merge' combines several runs' compliance.json into fleet.json, fleet.html and
+  fleet.md (one row per IUT).
+  --parallel N runs the scenarios on N worker processes, each with its own IUT: the embedded
+  peer on ports of its own; a launched IUT started by every worker, worker k (0-based) on the
+  profile's port + k (HSMS_PORT and HSMS_WORKER tell the command). An IUT at a fixed address
+  (no launch) is refused unless it is passive and declares capabilities.multipleConnections;
+  control: manual is refused with any IUT.
 ${USER_SUITE_USAGE}
   'analyze' judges E37 from pcap/pcapng captures, 'monitor' live on a relayed link, both
   entities at once ('analyze --help', 'monitor --help').
@@ -51,11 +61,12 @@ const SPEC = {
   strict: 'boolean',
   standard: 'string',
   baseline: 'string',
+  parallel: 'string',
   help: 'boolean',
   ...USER_SUITE_SPEC,
 } as const;
 
-const REPORT_SPEC = { 'report-dir': 'string', help: 'boolean' } as const;
+const REPORT_SPEC = { 'report-dir': 'string', merge: 'boolean', help: 'boolean' } as const;
 
 interface RunOptions {
   readonly profilePath: string | undefined;
@@ -69,20 +80,31 @@ interface RunOptions {
   readonly baseline: BaselineEntry[] | null;
   /** The user's own features, steps and requirements (--features, --require, --requirements). */
   readonly user: UserSuite | undefined;
+  /** Worker processes (--parallel); 1 runs the scenarios in this process. */
+  readonly parallel: number;
 }
 
-type Command = { readonly kind: 'run'; readonly options: RunOptions } | { readonly kind: 'report'; readonly reportDir: string } | 'help';
+type Command =
+  | { readonly kind: 'run'; readonly options: RunOptions }
+  | { readonly kind: 'report'; readonly reportDir: string }
+  | { readonly kind: 'merge'; readonly runs: readonly string[]; readonly reportDir: string }
+  | 'help';
 
-/** Subcommand dispatch: run (the default) and report. */
+/** Subcommand dispatch: run (the default), report and report --merge. */
 function parseCommand(argv: readonly string[]): Command {
-  // The run's options are a superset of the others': parse with them to find the subcommand.
-  const sub = parseArgs(argv, SPEC).positionals[0];
+  // Parsed with every subcommand's options to find the subcommand; each then checks its own.
+  const sub = parseArgs(argv, { ...SPEC, ...REPORT_SPEC }).positionals[0];
   if (sub === 'report') {
     const args = parseArgs(argv, REPORT_SPEC);
     const extra = args.positionals.slice(1);
-    if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
     if (args.flags.has('help')) return 'help';
-    return { kind: 'report', reportDir: path.resolve(args.values.get('report-dir') ?? 'reports') };
+    const reportDir = path.resolve(args.values.get('report-dir') ?? 'reports');
+    if (args.flags.has('merge')) {
+      if (extra.length === 0) throw new UsageError('--merge needs the report folders of the runs to combine');
+      return { kind: 'merge', runs: extra, reportDir };
+    }
+    if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
+    return { kind: 'report', reportDir };
   }
   const options = parseRunOptions(argv);
   return options === 'help' ? 'help' : { kind: 'run', options };
@@ -98,6 +120,8 @@ function parseRunOptions(argv: readonly string[]): RunOptions | 'help' {
   if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got ${seed}`);
   const fuzzRuns = numberOption(args, 'fuzz-runs') ?? 100;
   if (!Number.isInteger(fuzzRuns) || fuzzRuns < 0) throw new UsageError(`--fuzz-runs must be a non-negative integer, got ${fuzzRuns}`);
+  const parallel = numberOption(args, 'parallel') ?? 1;
+  if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError(`--parallel must be a whole number of workers, 1 or more, got ${parallel}`);
   const standard = choiceOption(args, 'standard', ['e37', 'hsms-ss'] as const) ?? 'e37';
   if (args.values.has('standard') && args.values.has('profile')) throw new UsageError('--standard applies to the embedded peer; a profile declares its own standard');
   const baselinePath = args.values.get('baseline');
@@ -127,6 +151,7 @@ function parseRunOptions(argv: readonly string[]): RunOptions | 'help' {
     strict: args.flags.has('strict'),
     standard,
     user: userSuiteFrom(args),
+    parallel,
   };
 }
 
@@ -149,11 +174,11 @@ function progress(r: ScenarioResult): void {
   process.stdout.write(line + why + '\n');
 }
 
-function summary(report: ComplianceReport, results: readonly ScenarioResult[], strict: boolean): string {
+function summary(report: ComplianceReport, results: readonly ScenarioResult[], o: RunOptions): string {
   const lines: string[] = [];
   const sc = (v: string): number => results.filter((r) => r.verdict === v).length;
   lines.push('');
-  lines.push(`IUT: ${report.iut}   standard: ${report.standard}   seed: ${report.seed}`);
+  lines.push(`IUT: ${report.iut}   standard: ${report.standard}   seed: ${report.seed}${o.parallel > 1 ? `   workers: ${o.parallel}` : ''}`);
   // resourceUsage reports kilobytes.
   lines.push(`wall time: ${((Date.parse(report.finished) - Date.parse(report.started)) / 1000).toFixed(1)} s   harness peak RSS: ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
   lines.push(`scenarios: ${results.length}  pass ${sc('pass')}  warn ${sc('warn')}  fail ${sc('fail')}  inconclusive ${sc('inconclusive')}  not-applicable ${sc('not-applicable')}  error ${sc('error')}`);
@@ -171,7 +196,7 @@ function summary(report: ComplianceReport, results: readonly ScenarioResult[], s
     }
   }
   lines.push('');
-  lines.push(`verdict: ${report.verdict.toUpperCase()}${strict ? ' (strict: warn counts as failure)' : ''}`);
+  lines.push(`verdict: ${report.verdict.toUpperCase()}${o.strict ? ' (strict: warn counts as failure)' : ''}`);
   return lines.join('\n');
 }
 
@@ -181,6 +206,11 @@ async function run(o: RunOptions): Promise<number> {
     configs = [configFromProfile(loadProfile(o.profilePath))];
   } else {
     configs = EMBEDDED_ROLES.map((role) => embeddedConfig(role, o.standard));
+  }
+  const refusal = configs.map((c) => parallelRefusal(c, o.parallel)).find((r) => r !== null);
+  if (refusal) {
+    process.stderr.write(`hsms-conformance: ${refusal}\n`);
+    return 2;
   }
   if (o.user) {
     const problems = await checkUserFeatures(o.user);
@@ -194,7 +224,8 @@ async function run(o: RunOptions): Promise<number> {
   const allureResults = path.join(o.reportDir, 'allure-results');
   for (const d of [path.join(o.reportDir, TRACES_DIR), allureResults]) fs.rmSync(d, { recursive: true, force: true });
   const roles = configs.length > 1 ? ` in ${configs.length} roles (${configs.map((c) => c.role).join(', ')})` : '';
-  process.stdout.write(`hsms-conformance: certifying ${configs.length > 1 ? 'the hsms-conformance reference peer' : configs[0]!.name}${roles}; seed ${o.seed}\n`);
+  const workers = o.parallel > 1 ? `; ${o.parallel} workers` : '';
+  process.stdout.write(`hsms-conformance: certifying ${configs.length > 1 ? 'the hsms-conformance reference peer' : configs[0]!.name}${roles}; seed ${o.seed}${workers}\n`);
   const started = new Date();
   const results: ScenarioResult[] = [];
   for (const [i, iut] of configs.entries()) {
@@ -211,6 +242,7 @@ async function run(o: RunOptions): Promise<number> {
       formats: ['allure-cucumberjs/reporter'],
       formatOptions: { resultsDir: allureResults },
       onScenario: progress,
+      parallel: o.parallel,
     });
     results.push(...rs);
     if (configs.length > 1 && i === configs.length - 1) mergeMessageFiles(configs.map((c) => path.join(o.reportDir, `cucumber-${c.role}.ndjson`)), path.join(o.reportDir, 'cucumber.ndjson'));
@@ -233,7 +265,7 @@ async function run(o: RunOptions): Promise<number> {
   });
   const baseline = o.baseline && o.baselinePath ? compareBaseline(o.baselinePath, o.baseline, results, report.clauses, o.strict) : null;
   if (baseline) report.baseline = baseline;
-  const stopped = stoppedRun(results);
+  const stopped = stoppedRun(results, o.parallel);
   if (stopped) report.stopped = describeStoppedRun(stopped);
   fs.writeFileSync(path.join(o.reportDir, 'compliance.json'), JSON.stringify(report, null, 2) + '\n');
   fs.writeFileSync(path.join(o.reportDir, 'junit.xml'), buildJunit(results, `HSMS conformance: ${report.iut}`));
@@ -241,7 +273,7 @@ async function run(o: RunOptions): Promise<number> {
   writeAllureExtras(allureResults, allureEnvironment(report, first));
   const notice = writeHumanReports(o.reportDir, report, stopped ? 'stopped' : process.env[ALLURE_HTML_ENV] === 'off' ? 'off' : 'build');
   const code = exitCode(results, o, baseline?.failsRun ?? null);
-  process.stdout.write(summary(report, results, o.strict) + '\n');
+  process.stdout.write(summary(report, results, o) + '\n');
   if (baseline) {
     process.stdout.write(describeBaseline(baseline) + '\n');
     if (code === 0 && report.verdict !== 'pass') process.stdout.write('every finding is a known one in the baseline: the run passes\n');
@@ -321,6 +353,26 @@ function rebuildReports(reportDir: string): number {
   return 0;
 }
 
+/** `hsms-conformance report --merge`: several runs' compliance.json as one fleet summary (fleet-report.ts). */
+function mergeRuns(runs: readonly string[], reportDir: string): number {
+  let fleet: FleetReport;
+  try {
+    fleet = writeFleet(runs, reportDir);
+  } catch (err) {
+    if (err instanceof FleetInputError) {
+      process.stderr.write(`hsms-conformance: report --merge: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  for (const row of fleet.iuts) {
+    const failed = row.failedClauses.length > 0 ? `  failed: ${row.failedClauses.join(' ')}` : '';
+    process.stdout.write(`${row.verdict.toUpperCase().padEnd(12)} ${row.iut} (${row.standard}; ${row.roles.join(', ')}; ${row.runs.length} run(s))${failed}\n`);
+  }
+  process.stdout.write(`fleet: ${fleet.iuts.length} IUT(s) from ${runs.length} run(s), verdict ${fleet.verdict.toUpperCase()}; fleet.json, fleet.html and fleet.md written to ${reportDir}\n`);
+  return 0;
+}
+
 /** Every role's cucumber messages in one file, as CONTRACTS.md section 4 names it. */
 function mergeMessageFiles(parts: readonly string[], target: string): void {
   const out = fs.openSync(target, 'w');
@@ -356,6 +408,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (command.kind === 'report') return rebuildReports(command.reportDir);
+  if (command.kind === 'merge') return mergeRuns(command.runs, command.reportDir);
   try {
     return await run(command.options);
   } catch (err) {

@@ -38,6 +38,8 @@ export interface IutConfig {
   readonly faults?: readonly string[];
   /** Embedded reference peer only: legal behaviours other than its defaults, for the test that proves the suite never fails a legal IUT. */
   readonly variants?: readonly string[];
+  /** In a parallel run, the worker certifying this instance of a launched IUT (parallel-workers.ts); its command finds it in HSMS_WORKER. */
+  readonly worker?: number;
   /** The profile as the user wrote it, flattened, for reports. */
   readonly profileSummary: Readonly<Record<string, string>>;
 }

@@ -23,7 +23,7 @@ const POLL_MS = 20;
 /** What a launch command or an IUT says on standard error when it cannot bind its port. */
 const ADDRESS_IN_USE = /EADDRINUSE|address (already )?in use/i;
 
-/** Environment every launched IUT receives (CONTRACTS.md section 3). */
+/** Environment every launched IUT receives (CONTRACTS.md section 3), and HSMS_WORKER in a parallel run (parallel-workers.ts). */
 export function hsmsEnvironment(c: IutConfig, port: number): Record<string, string> {
   return {
     HSMS_ROLE: c.role,
@@ -36,6 +36,7 @@ export function hsmsEnvironment(c: IutConfig, port: number): Record<string, stri
     HSMS_T6: String(c.timers.t6),
     HSMS_T7: String(c.timers.t7),
     HSMS_T8: String(c.timers.t8),
+    ...(c.worker !== undefined ? { HSMS_WORKER: String(c.worker) } : {}),
   };
 }
 

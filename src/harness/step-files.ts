@@ -62,10 +62,22 @@ export function userSupport(files: readonly string[]): UserSupport {
   return { requirePaths, importPaths };
 }
 
+/**
+ * A parallel run's worker process loads the step files itself (cucumber's parallel mode): this
+ * variable names the user's TypeScript files for typescript-steps-hook.ts, which cucumber loads
+ * there first (its `requireModule`) to register TypeScript exactly as this process did.
+ */
+export const TYPESCRIPT_STEPS_ENV = 'HSMS_CONFORMANCE_TYPESCRIPT_STEPS';
+
+/** The module a worker loads before the user's TypeScript step files. */
+export function typeScriptStepsHook(): string {
+  return path.join(__dirname, `typescript-steps-hook${path.extname(__filename)}`);
+}
+
 let registered = false;
 
 /** Registers ts-node for the user's TypeScript step files, independent of the caller (see above). */
-function registerTypeScript(files: readonly string[]): void {
+export function registerTypeScript(files: readonly string[]): void {
   if (registered) return;
   registered = true;
   const key = Symbol.for('ts-node.register.instance');

@@ -222,16 +222,23 @@ export class TesterConnection {
   }
 
   /** Sends `bytes` in pieces of `pieceSize` with `gapMs` between them (T8 scenarios, split length prefixes). */
-  async sendSlowly(bytes: Buffer, pieceSize: number, gapMs: number, label: string): Promise<void> {
+  /** Returns the longest gap that actually passed between two pieces (a loaded host makes it longer than `gapMs`). */
+  async sendSlowly(bytes: Buffer, pieceSize: number, gapMs: number, label: string): Promise<number> {
     this.trace.event(this.name, `tester sends ${label} in ${Math.ceil(bytes.length / pieceSize)} pieces ${gapMs} ms apart`);
+    let slowest = 0;
+    let last = performance.now();
     for (let i = 0; i < bytes.length && this.isOpen; i += pieceSize) {
       if (i > 0) {
         await delay(gapMs);
         this.trace.blockedMs += gapMs;
       }
       if (!this.isOpen) break;
+      const now = performance.now();
+      if (i > 0) slowest = Math.max(slowest, now - last);
+      last = now;
       this.write(bytes.subarray(i, i + pieceSize));
     }
+    return slowest;
   }
 
   /** Requests of the IUT that arrived while the tester was in the middle of its own message, so it answered late or never; oldest first. */

@@ -42,11 +42,13 @@ const COLOURS: Record<ClauseVerdict, string> = {
   'not-tested': '#8c959f',
 };
 
-function badge(v: ClauseVerdict): string {
+/** A verdict as a coloured label (fleet-report.ts shows verdicts the same way). */
+export function badge(v: ClauseVerdict): string {
   return `<span class="badge" style="background:${COLOURS[v]}">${htmlEscape(v)}</span>`;
 }
 
-const CSS = `
+/** The reports' style sheet, shared with fleet-report.ts. */
+export const REPORT_CSS = `
 @page { size: A4; margin: 14mm 12mm; }
 * { box-sizing: border-box; }
 body { font: 10.5pt/1.4 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: #1f2328; margin: 24px; }
@@ -82,7 +84,7 @@ export function renderComplianceHtml(r: ComplianceReport): string {
   const e = htmlEscape;
   out.push('<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">');
   out.push(`<title>HSMS conformance: ${e(r.iut)}</title>`);
-  out.push(`<style>${CSS}</style>`, '</head>', '<body>');
+  out.push(`<style>${REPORT_CSS}</style>`, '</head>', '<body>');
   out.push(`<h1>HSMS conformance report</h1>`);
   out.push(`<p class="sub">${e(r.iut)}</p>`);
   out.push('<table class="meta">');
@@ -179,13 +181,18 @@ function captureSection(c: CaptureSection): string {
   return out.join('\n');
 }
 
+/** Text as one markdown table cell: pipes and backslashes escaped, markup neutralised, lines joined. */
+export function markdownCell(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, '<br>');
+}
+
 /**
  * Markdown: the same content, for pull requests and wikis. The table has one short row per
  * clause (a table row cannot span lines); each scenario's verdict, reason, measurements and
  * evidence follow under "Scenarios", one line each. Table cells are escaped.
  */
 export function renderComplianceMarkdown(r: ComplianceReport): string {
-  const cell = (s: string): string => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, '<br>');
+  const cell = markdownCell;
   // Free text outside tables: one source line per line of text, each bounded (line-limits.ts).
   const angle = (c: string): string => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : c);
   const lines = (s: string, indent: string): string => foldLongLines(s.replace(/\r\n/g, '\n'), 1500, angle).split('\n').join(`<br>\n${indent}`);

@@ -61,11 +61,8 @@ export function writeEvidence(e: EvidenceInput): { file: string; pcap: Buffer } 
   const dir = path.join(e.reportDir, TRACES_DIR);
   fs.mkdirSync(dir, { recursive: true });
   const base = `${slugify(path.basename(e.uri).replace(/\.feature$/, ''))}--${slugify(e.scenario)}--${slugify(e.role)}`;
-  let slug = base;
-  // Outline rows share a name; a file is never overwritten within a run (the CLI empties traces/ first).
-  for (let n = 2; fs.existsSync(path.join(dir, `${slug}.pcap`)); n++) slug = `${base}-${n}`;
   const pcap = buildPcap({ chunks: byteChunks(e.trace), endpoints: e.trace.endpoints, origin: e.trace.wallClockOrigin, lifecycle: e.trace.lifecycle, ...(e.addresses ? { iutAddress: e.addresses.iut, testerAddress: e.addresses.tester } : {}) });
-  fs.writeFileSync(path.join(dir, `${slug}.pcap`), pcap);
+  const slug = writeNewFile(dir, base, '.pcap', pcap);
   const ports = [...new Set([...e.trace.endpoints.values()].map((p) => p.iutPort).filter((p) => p > 0))];
   const header = [
     `# ${e.scenario} (IUT ${e.role})`,
@@ -77,4 +74,28 @@ export function writeEvidence(e: EvidenceInput): { file: string; pcap: Buffer } 
   ];
   fs.writeFileSync(path.join(dir, `${slug}.txt`), header.join('\n') + (e.rendered || '(no traffic)') + '\n');
   return { file: `${TRACES_DIR}/${slug}.pcap`, pcap };
+}
+
+/**
+ * Writes `<base>.pcap` or, when taken, `<base>-2.pcap` and so on; returns the name used. Outline
+ * rows share a name; a file is never overwritten within a run (the CLI empties traces/ first).
+ * The name is claimed by an exclusive create, so the workers of a parallel run never take the same.
+ */
+function writeNewFile(dir: string, base: string, ext: string, data: Buffer): string {
+  for (let n = 1; ; n++) {
+    const slug = n === 1 ? base : `${base}-${n}`;
+    let fd: number;
+    try {
+      fd = fs.openSync(path.join(dir, slug + ext), 'wx');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw err;
+    }
+    try {
+      fs.writeSync(fd, data);
+    } finally {
+      fs.closeSync(fd);
+    }
+    return slug;
+  }
 }
