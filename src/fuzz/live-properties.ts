@@ -124,8 +124,8 @@ export class LiveTarget {
 
   /**
    * A new connection, SELECTED or not. A single-connection passive IUT may not have dropped the
-   * previous connection yet (it then answers Select with status 1 or 3, E37-9.2.4.1 a): the
-   * tester retries, and reaches NOT SELECTED through Select and Deselect (Separate under
+   * previous connection yet (it then answers Select with status 1 or 3, resets, or under option c
+   * never answers, E37-9.2.4.1): the tester retries, and reaches NOT SELECTED through Select and Deselect (Separate under
    * HSMS-SS) so the state is certain.
    */
   async open(trace: WireTrace, name: string, selected: boolean): Promise<{ conn: TesterConnection } | { problem: string }> {
@@ -168,7 +168,11 @@ export class LiveTarget {
         return { conn };
       }
       conn.destroy();
-      const retry = r.kind === 'closed' || (r.kind === 'frame' && (r.value.header.byte3 === 1 || r.value.header.byte3 === 3));
+      // Each way a single-connection IUT refuses a further connection (E37-9.2.4.1) may meet this
+      // one while the IUT has not yet seen the previous connection end: option a answers status 1
+      // or 3, b resets, c never reads it (silence). A new connection gets past all three once it has.
+      const ignored = r.kind === 'timeout' && !c.capabilities.multipleConnections && (c.capabilities.refusal ?? 'c') === 'c';
+      const retry = ignored || r.kind === 'closed' || (r.kind === 'frame' && (r.value.header.byte3 === 1 || r.value.header.byte3 === 3));
       if (!retry || performance.now() > deadline) return { problem };
       await delay(Math.min(20, 1 + attempt));
     }
