@@ -62,6 +62,12 @@ export function describeAnswer(a: DataAnswer): string {
 
 const isHsmsSs = (ctx: ScenarioContext): boolean => ctx.iut.config.standard === 'hsms-ss';
 
+/** A single-connection passive IUT that declares (or leaves open) refusal option c: it never reads a connection it refuses. */
+function ignoresFurtherConnections(ctx: ScenarioContext): boolean {
+  const c = ctx.iut.config;
+  return c.role === 'passive' && !c.capabilities.multipleConnections && (c.capabilities.refusal ?? 'c') === 'c';
+}
+
 /**
  * How the IUT treats data on a connection that is NOT SELECTED for sure: a new one (E37-5.3
  * transition 2; an active IUT's is taken while its own Select.req is still unanswered). The
@@ -116,7 +122,18 @@ export async function expectLeftSelected(ctx: ScenarioContext, name: ConnName = 
  * (Communication Already Active). Otherwise the IUT serves data in NOT SELECTED, which E37-7.3 judges.
  */
 export async function expectNewConnectionNotSelected(ctx: ScenarioContext, name: ConnName = 'main'): Promise<void> {
-  const a = await probeWithData(ctx, name);
+  let a = await probeWithData(ctx, name);
+  const deadline = performance.now() + ctx.iut.reconnectWindowMs;
+  while (a.kind === 'silent' && ignoresFurtherConnections(ctx) && performance.now() < deadline) {
+    // Refusal option c (E37-9.2.4.1) never reads a further connection: one that met the IUT
+    // before it had seen the previous connection end stays silent. Another one is tried for as
+    // long as a reconnect may take.
+    ctx.recorder.measure('S1F1 W drew no answer on the new connection: under refusal option c the IUT ignores a connection it took for a further one, as if the previous one were still open; the tester tries another');
+    ctx.conn(name).destroy();
+    await ctx.delay(50);
+    await ctx.openConnection(name);
+    a = await probeWithData(ctx, name);
+  }
   if (a.kind === 'rejected' || (a.kind === 'closed' && isHsmsSs(ctx))) {
     ctx.recorder.measure(`on the new connection: ${describeAnswer(a)}`);
     return;
