@@ -29,7 +29,10 @@ import { encodeToken, type ReplayToken } from './token';
  *
  * With `clauses` (a scenario judging one clause), a finding on another clause does not stop the
  * run: it is recorded as a note, the class of input that drew it is no longer generated, and the
- * run goes on judging its own clause on the other classes (one defect, one flagged clause).
+ * run goes on judging its own clause on the other classes (one defect, one flagged clause). A
+ * SHOULD-level finding on its own clause does not stop it either: the run goes on looking for a
+ * MUST-level one, and reports the first warning only if none comes (so the verdict does not
+ * depend on which of the two the seed meets first).
  */
 
 export type PropertyName = 'framing' | 'gaps' | 'model';
@@ -349,6 +352,8 @@ export async function runLiveProperty(target: LiveTarget, o: LiveFuzzOptions): P
     scope.note('liveness check (not made in this run)', [{ clause: 'E37-7.2.2', severity: 'fail', message }], '(before any input)', false);
   }
   let lastFailure: { result: CaseResult; c: FramingCase } | null = null;
+  /** The first case whose findings on the clauses asked for are SHOULD-level only, and its run index (its replay path). */
+  let warning: { result: CaseResult; c: FramingCase; index: number } | null = null;
   // Pauses beyond T8 belong to the gaps property: in the framing property they would cost T8 each.
   const arb = o.property === 'gaps' ? gapCaseArb(target.ctx) : framingCaseArb(target.ctx, { longGaps: false });
   // A replay runs the one case of its path, carefully; so does every case once one has failed (shrinking).
@@ -380,6 +385,12 @@ export async function runLiveProperty(target: LiveTarget, o: LiveFuzzOptions): P
       result = careful;
     }
     const mine = result.findings.filter((f) => scope.inScope(f));
+    if (mine.length > 0 && !mine.some((f) => f.severity === 'fail')) {
+      // A SHOULD-level finding (warn) does not end the run: a MUST-level one on the same clause
+      // may follow on another input, and it makes the verdict. Shrinking looks for that one only.
+      if (!shrinking) warning ??= { result, c, index: casesRun - 1 };
+      return true;
+    }
     if (mine.length > 0) {
       lastFailure = { result, c };
       shrinking = true;
@@ -415,6 +426,10 @@ export async function runLiveProperty(target: LiveTarget, o: LiveFuzzOptions): P
     };
   } else if (details.failed) {
     throw new Error(`fuzzing failed: ${String(details.errorInstance)}`);
+  } else if (warning) {
+    const w = warning as { result: CaseResult; c: FramingCase; index: number };
+    const path = String(w.index);
+    failure = { findings: w.result.findings.filter((f) => scope.inScope(f)), input: describeInput(w.c), trace: w.result.trace.render(), notes: w.result.notes, path, token: token(path), shrinks: 0 };
   }
   return {
     property: o.property,
