@@ -127,9 +127,9 @@ export class LiveTarget {
 
   /**
    * A new connection, SELECTED or not. A single-connection passive IUT may not have dropped the
-   * previous connection yet (it then answers Select with status 1 or 3, resets, or under option c
-   * never answers, E37-9.2.4.1): the tester retries, and reaches NOT SELECTED through Select and Deselect (Separate under
-   * HSMS-SS) so the state is certain.
+   * previous connection yet (it then answers Select with status 1 or 3, resets, or under option
+   * c never answers, E37-9.2.4.1): the tester retries, and reaches NOT SELECTED through Select
+   * and Deselect (Separate under HSMS-SS) so the state is certain.
    */
   async open(trace: WireTrace, name: string, selected: boolean): Promise<{ conn: TesterConnection } | { problem: string }> {
     const c = this.iut.config;
@@ -331,6 +331,13 @@ async function runConcurrently(t: LiveTarget, arb: fc.Arbitrary<FramingCase>, o:
   return { results: out, blockedMs: performance.now() - started };
 }
 
+/** A case that drew only SHOULD-level findings, and its index among the property's runs. */
+interface WarnedCase {
+  readonly result: CaseResult;
+  readonly c: FramingCase;
+  readonly index: number;
+}
+
 /** Runs one property against the live IUT; shrinks a failure and returns the report. */
 export async function runLiveProperty(target: LiveTarget, o: LiveFuzzOptions): Promise<LiveFuzzReport> {
   if (o.property === 'model') {
@@ -353,7 +360,7 @@ export async function runLiveProperty(target: LiveTarget, o: LiveFuzzOptions): P
   }
   let lastFailure: { result: CaseResult; c: FramingCase } | null = null;
   /** The first case whose findings on the clauses asked for are SHOULD-level only, and its run index (its replay path). */
-  let warning: { result: CaseResult; c: FramingCase; index: number } | null = null;
+  let warning: WarnedCase | null = null;
   // Pauses beyond T8 belong to the gaps property: in the framing property they would cost T8 each.
   const arb = o.property === 'gaps' ? gapCaseArb(target.ctx) : framingCaseArb(target.ctx, { longGaps: false });
   // A replay runs the one case of its path, carefully; so does every case once one has failed (shrinking).
@@ -427,7 +434,7 @@ export async function runLiveProperty(target: LiveTarget, o: LiveFuzzOptions): P
   } else if (details.failed) {
     throw new Error(`fuzzing failed: ${String(details.errorInstance)}`);
   } else if (warning) {
-    const w = warning as { result: CaseResult; c: FramingCase; index: number };
+    const w = warning as WarnedCase;
     const path = String(w.index);
     failure = { findings: w.result.findings.filter((f) => scope.inScope(f)), input: describeInput(w.c), trace: w.result.trace.render(), notes: w.result.notes, path, token: token(path), shrinks: 0 };
   }

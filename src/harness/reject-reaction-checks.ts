@@ -89,8 +89,8 @@ export async function expectRejectTaken(ctx: ScenarioContext): Promise<void> {
 
 /**
  * The session carries on after the Reject: a Linktest.req is answered within T6 and a data
- * primary within T3 (the probe's reply details are E37-9.4.1's business). Not judged when the IUT ended the
- * session itself (expectRejectTaken noted that).
+ * primary within T3 (the probe's reply details are E37-9.4.1's business). Not judged when the
+ * IUT ended the session itself (expectRejectTaken noted that).
  */
 export async function expectStillServing(ctx: ScenarioContext): Promise<void> {
   if (endedByIut.has(ctx)) return;
