@@ -29,7 +29,10 @@ import { encodeToken, type ReplayToken } from './token';
  *
  * With `clauses` (a scenario judging one clause), a finding on another clause does not stop the
  * run: it is recorded as a note, the class of input that drew it is no longer generated, and the
- * run goes on judging its own clause on the other classes (one defect, one flagged clause).
+ * run goes on judging its own clause on the other classes (one defect, one flagged clause). A
+ * SHOULD-level finding on its own clause does not stop it either: the run goes on looking for a
+ * MUST-level one, and reports the first warning only if none comes (so the verdict does not
+ * depend on which of the two the seed meets first).
  */
 
 export type PropertyName = 'framing' | 'gaps' | 'model';
@@ -124,9 +127,9 @@ export class LiveTarget {
 
   /**
    * A new connection, SELECTED or not. A single-connection passive IUT may not have dropped the
-   * previous connection yet (it then answers Select with status 1 or 3, E37-9.2.4.1 a): the
-   * tester retries, and reaches NOT SELECTED through Select and Deselect (Separate under
-   * HSMS-SS) so the state is certain.
+   * previous connection yet (it then answers Select with status 1 or 3, resets, or under option
+   * c never answers, E37-9.2.4.1): the tester retries, and reaches NOT SELECTED through Select
+   * and Deselect (Separate under HSMS-SS) so the state is certain.
    */
   async open(trace: WireTrace, name: string, selected: boolean): Promise<{ conn: TesterConnection } | { problem: string }> {
     const c = this.iut.config;
@@ -168,7 +171,11 @@ export class LiveTarget {
         return { conn };
       }
       conn.destroy();
-      const retry = r.kind === 'closed' || (r.kind === 'frame' && (r.value.header.byte3 === 1 || r.value.header.byte3 === 3));
+      // Each way a single-connection IUT refuses a further connection (E37-9.2.4.1) may meet this
+      // one while the IUT has not yet seen the previous connection end: option a answers status 1
+      // or 3, b resets, c never reads it (silence). A new connection gets past all three once it has.
+      const ignored = r.kind === 'timeout' && !c.capabilities.multipleConnections && (c.capabilities.refusal ?? 'c') === 'c';
+      const retry = ignored || r.kind === 'closed' || (r.kind === 'frame' && (r.value.header.byte3 === 1 || r.value.header.byte3 === 3));
       if (!retry || performance.now() > deadline) return { problem };
       await delay(Math.min(20, 1 + attempt));
     }
@@ -324,6 +331,13 @@ async function runConcurrently(t: LiveTarget, arb: fc.Arbitrary<FramingCase>, o:
   return { results: out, blockedMs: performance.now() - started };
 }
 
+/** A case that drew only SHOULD-level findings, and its index among the property's runs. */
+interface WarnedCase {
+  readonly result: CaseResult;
+  readonly c: FramingCase;
+  readonly index: number;
+}
+
 /** Runs one property against the live IUT; shrinks a failure and returns the report. */
 export async function runLiveProperty(target: LiveTarget, o: LiveFuzzOptions): Promise<LiveFuzzReport> {
   if (o.property === 'model') {
@@ -345,6 +359,8 @@ export async function runLiveProperty(target: LiveTarget, o: LiveFuzzOptions): P
     scope.note('liveness check (not made in this run)', [{ clause: 'E37-7.2.2', severity: 'fail', message }], '(before any input)', false);
   }
   let lastFailure: { result: CaseResult; c: FramingCase } | null = null;
+  /** The first case whose findings on the clauses asked for are SHOULD-level only, and its run index (its replay path). */
+  let warning: WarnedCase | null = null;
   // Pauses beyond T8 belong to the gaps property: in the framing property they would cost T8 each.
   const arb = o.property === 'gaps' ? gapCaseArb(target.ctx) : framingCaseArb(target.ctx, { longGaps: false });
   // A replay runs the one case of its path, carefully; so does every case once one has failed (shrinking).
@@ -376,6 +392,12 @@ export async function runLiveProperty(target: LiveTarget, o: LiveFuzzOptions): P
       result = careful;
     }
     const mine = result.findings.filter((f) => scope.inScope(f));
+    if (mine.length > 0 && !mine.some((f) => f.severity === 'fail')) {
+      // A SHOULD-level finding (warn) does not end the run: a MUST-level one on the same clause
+      // may follow on another input, and it makes the verdict. Shrinking looks for that one only.
+      if (!shrinking) warning ??= { result, c, index: casesRun - 1 };
+      return true;
+    }
     if (mine.length > 0) {
       lastFailure = { result, c };
       shrinking = true;
@@ -411,6 +433,10 @@ export async function runLiveProperty(target: LiveTarget, o: LiveFuzzOptions): P
     };
   } else if (details.failed) {
     throw new Error(`fuzzing failed: ${String(details.errorInstance)}`);
+  } else if (warning) {
+    const w = warning as WarnedCase;
+    const path = String(w.index);
+    failure = { findings: w.result.findings.filter((f) => scope.inScope(f)), input: describeInput(w.c), trace: w.result.trace.render(), notes: w.result.notes, path, token: token(path), shrinks: 0 };
   }
   return {
     property: o.property,

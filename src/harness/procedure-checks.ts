@@ -42,10 +42,15 @@ export function sendLinktestWithSystemBytes(ctx: ScenarioContext, systemBytes: s
   ctx.send({ header: { ...f.header, systemBytes: Number(systemBytes) >>> 0 }, text: f.text });
 }
 
-/** E37-8.1.2: sends `kind` one byte per TCP write, well within T8, so the length prefix arrives split. */
+/**
+ * E37-8.1.2: sends `kind` one byte per TCP write, so the length prefix arrives split. The writes
+ * are 1 ms apart: far within T8, and short enough that an IUT request the tester must hold
+ * until its own message is complete (its Linktest.req, say) is answered well within the IUT's
+ * T6 even when a loaded host stretches every pause many times.
+ */
 export async function sendByteByByte(ctx: ScenarioContext, kind: string): Promise<void> {
   const f = ctx.build(kind);
-  const gap = Math.max(1, Math.min(20, Math.floor(ctx.ms.t8 / 10)));
+  const gap = 1;
   ctx.recordSent(f);
   await ctx.conn().sendSlowly(encodeFrame(f), 1, gap, `${kind} one byte at a time`);
 }

@@ -88,9 +88,9 @@ export async function expectRejectTaken(ctx: ScenarioContext): Promise<void> {
 }
 
 /**
- * The session carries on after the Reject: a Linktest.req and a data primary are both answered
- * (the probe's reply details are E37-9.4.1's business). Not judged when the IUT ended the
- * session itself (expectRejectTaken noted that).
+ * The session carries on after the Reject: a Linktest.req is answered within T6 and a data
+ * primary within T3 (the probe's reply details are E37-9.4.1's business). Not judged when the
+ * IUT ended the session itself (expectRejectTaken noted that).
  */
 export async function expectStillServing(ctx: ScenarioContext): Promise<void> {
   if (endedByIut.has(ctx)) return;
@@ -102,7 +102,8 @@ export async function expectStillServing(ctx: ScenarioContext): Promise<void> {
   if (l.kind === 'timeout') throw new Failure('after the Reject.req of its own primary the IUT no longer answers Linktest.req');
   const probe = ctx.build('S1F1 W');
   c.send(probe, 'is the session still SELECTED?');
-  const d = await c.expect((f) => (answersProbe(probe, f) ? f : undefined), ctx.responseWait);
+  // A reply may come at any time within T3 (E37-9.4.1.1): the wait is T3's, not T6's.
+  const d = await c.expect((f) => (answersProbe(probe, f) ? f : undefined), ctx.replyWait);
   if (d.kind === 'closed') throw closedInSelected(d.close, 'after the Reject.req of its own primary');
   if (d.kind === 'timeout') throw new Failure('after the Reject.req of its own primary the IUT no longer answers a data message');
   if (d.value.header.sType !== SType.Data) {

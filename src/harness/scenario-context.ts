@@ -6,6 +6,7 @@ import type { ControlCommand, IutSession } from './iut';
 import type { Expectation, ReceivedFrame, TesterConnection } from './tester-connection';
 import { delay } from './tester-connection';
 import { Failure, HarnessError, Inconclusive, JudgedElsewhere, ScenarioRecorder } from './verdict';
+import { measureStalls } from './stall-meter';
 import { WireTrace } from './wire-trace';
 
 /**
@@ -233,7 +234,7 @@ export class ScenarioContext {
 
   /** The next frame the IUT sends on the connection (traffic unrelated to the scenario is answered aside). */
   async nextFrame(what: string, name: ConnName = 'main', timeoutMs = this.responseWait): Promise<Frame> {
-    const r = await this.conn(name).next(timeoutMs);
+    const r = await this.conn(name).next(timeoutMs, true);
     if (r.kind !== 'frame') throw new Failure(this.describeNoFrame(r, what));
     this.lastReceived = r.frame.frame;
     return r.frame.frame;
@@ -494,24 +495,16 @@ export class ScenarioContext {
   }
 }
 
-/** Runs `work` while a 10 ms tick samples how late the tester's own timers fire; returns the worst lateness. */
 /**
- * Awaits `work` while sampling how late the tester's own timers run (a 10 ms tick): the jitter
+ * Awaits `work` while measuring how late the tester's own timers run (stall-meter.ts): the jitter
  * stated with every timer verdict, and the margin below which a verdict would be a guess.
  */
 export async function withJitter<T>(work: Promise<T>): Promise<{ value: T; jitterMs: number }> {
-  const period = 10;
-  let worst = 0;
-  let due = performance.now() + period;
-  const tick = setInterval(() => {
-    const t = performance.now();
-    worst = Math.max(worst, t - due);
-    due = t + period;
-  }, period);
+  const stalls = measureStalls();
   try {
-    return { value: await work, jitterMs: worst };
+    return { value: await work, jitterMs: stalls.worstMs };
   } finally {
-    clearInterval(tick);
+    stalls.end();
   }
 }
 

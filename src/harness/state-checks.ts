@@ -3,7 +3,7 @@ import { isPrimary, type Frame } from '../protocol/header';
 import { describeFrame } from '../peer/event-format';
 import type { ConnName, ScenarioContext } from './scenario-context';
 import type { CloseInfo } from './tester-connection';
-import { Failure, Inconclusive, JudgedElsewhere } from './verdict';
+import { Failure, Inconclusive, IutUnreachable, JudgedElsewhere } from './verdict';
 
 /**
  * The IUT's session state as the wire shows it (E37-5.3). The only evidence that cannot lie is
@@ -62,6 +62,12 @@ export function describeAnswer(a: DataAnswer): string {
 
 const isHsmsSs = (ctx: ScenarioContext): boolean => ctx.iut.config.standard === 'hsms-ss';
 
+/** A single-connection passive IUT that declares (or leaves open) refusal option c: it never reads a connection it refuses. */
+function ignoresFurtherConnections(ctx: ScenarioContext): boolean {
+  const c = ctx.iut.config;
+  return c.role === 'passive' && !c.capabilities.multipleConnections && (c.capabilities.refusal ?? 'c') === 'c';
+}
+
 /**
  * How the IUT treats data on a connection that is NOT SELECTED for sure: a new one (E37-5.3
  * transition 2; an active IUT's is taken while its own Select.req is still unanswered). The
@@ -81,7 +87,30 @@ async function dataOnNewConnection(ctx: ScenarioContext, close: ConnName): Promi
   } catch {
     return null;
   }
-  return probeWithData(ctx, name, 'comparison: data on a new connection, NOT SELECTED by E37-5.3 transition 2');
+  try {
+    return await probeNewConnection(ctx, name, 'comparison: data on a new connection, NOT SELECTED by E37-5.3 transition 2');
+  } catch (err) {
+    if (err instanceof IutUnreachable) return null;
+    throw err;
+  }
+}
+
+/**
+ * Probes a connection the tester has just opened with data. Refusal option c (E37-9.2.4.1) never
+ * reads a further connection: one that met the IUT before it had seen the previous connection
+ * end stays silent, and another one is tried for as long as a reconnect may take.
+ */
+async function probeNewConnection(ctx: ScenarioContext, name: ConnName, note?: string): Promise<DataAnswer> {
+  let a = await probeWithData(ctx, name, note);
+  const deadline = performance.now() + ctx.iut.reconnectWindowMs;
+  while (a.kind === 'silent' && ignoresFurtherConnections(ctx) && performance.now() < deadline) {
+    ctx.recorder.measure('S1F1 W drew no answer on the new connection: under refusal option c the IUT ignores a connection it took for a further one, as if the previous one were still open; the tester tries another');
+    ctx.conn(name).destroy();
+    await ctx.delay(50);
+    await ctx.openConnection(name);
+    a = await probeWithData(ctx, name, note);
+  }
+  return a;
 }
 
 /**
@@ -116,7 +145,7 @@ export async function expectLeftSelected(ctx: ScenarioContext, name: ConnName = 
  * (Communication Already Active). Otherwise the IUT serves data in NOT SELECTED, which E37-7.3 judges.
  */
 export async function expectNewConnectionNotSelected(ctx: ScenarioContext, name: ConnName = 'main'): Promise<void> {
-  const a = await probeWithData(ctx, name);
+  const a = await probeNewConnection(ctx, name);
   if (a.kind === 'rejected' || (a.kind === 'closed' && isHsmsSs(ctx))) {
     ctx.recorder.measure(`on the new connection: ${describeAnswer(a)}`);
     return;

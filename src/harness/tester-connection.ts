@@ -3,6 +3,7 @@ import { LINKTEST_SESSION_ID, SType } from '../protocol/constants';
 import { FrameDecoder, type FramingError } from '../protocol/frame-decoder';
 import { describeHeader, encodeFrame, isPrimary, wBit, type Frame } from '../protocol/header';
 import * as msg from '../protocol/messages';
+import { measureStalls } from './stall-meter';
 import type { WireTrace } from './wire-trace';
 
 /**
@@ -286,37 +287,74 @@ export class TesterConnection {
 
   /**
    * Waits up to `timeoutMs` for a frame `match` accepts (returning a value), consuming it. Frames
-   * it does not accept stay queued for later expectations. Ends early when the IUT closes.
+   * it does not accept stay queued for later expectations. Ends early when the IUT closes. The
+   * frame is one the IUT must send, so the wait stretches by the time the tester itself could not
+   * run (up to `timeoutMs` more, see waitFor).
    */
   async expect<T>(match: (f: Frame) => T | undefined, timeoutMs: number): Promise<Expectation<T>> {
+    return this.waitFor(match, timeoutMs, true);
+  }
+
+  /**
+   * The next frame of any kind, or the close, or nothing within `timeoutMs`. With `mustArrive`
+   * the wait stretches as expect()'s does; without, it ends on time (silence may be the right
+   * answer, and a window that ends before one of the IUT's timers must not run into it).
+   */
+  next(timeoutMs: number, mustArrive = false): Promise<Expectation<true>> {
+    return this.waitFor(() => true, timeoutMs, mustArrive);
+  }
+
+  private async waitFor<T>(match: (f: Frame) => T | undefined, timeoutMs: number, mustArrive: boolean): Promise<Expectation<T>> {
     const started = this.trace.elapsed();
-    const r = await this.expectFrame(match, timeoutMs);
+    const r = await this.expectFrame(match, timeoutMs, mustArrive);
     // Waiting that ended in silence or a close is time the IUT's behaviour imposed (suite efficiency).
     if (r.kind !== 'frame') this.trace.blockedMs += this.trace.elapsed() - started;
     return r;
   }
 
-  private async expectFrame<T>(match: (f: Frame) => T | undefined, timeoutMs: number): Promise<Expectation<T>> {
-    const deadline = this.trace.elapsed() + timeoutMs;
-    for (;;) {
-      for (let i = 0; i < this.queue.length; i++) {
-        const r = this.queue[i]!;
-        const value = match(r.frame);
-        if (value !== undefined) {
-          this.queue.splice(i, 1);
-          return { kind: 'frame', frame: r, value };
+  /**
+   * Bytes the IUT sent in time may still wait unread in the socket when the deadline passes (the
+   * tester's timer and the IUT's data became due in the same stall): one turn of the event loop
+   * reads them before it is a time-out. With `stretch`, the deadline then moves on by the time
+   * the tester could not run meanwhile (stall-meter.ts), up to `timeoutMs` in all: on a loaded
+   * host the IUT was held up as long, and its silence is not the IUT's doing.
+   */
+  private async expectFrame<T>(match: (f: Frame) => T | undefined, timeoutMs: number, stretch: boolean): Promise<Expectation<T>> {
+    let deadline = this.trace.elapsed() + timeoutMs;
+    const stalls = stretch ? measureStalls() : null;
+    let stretched = 0;
+    let readPending = false;
+    try {
+      for (;;) {
+        for (let i = 0; i < this.queue.length; i++) {
+          const r = this.queue[i]!;
+          const value = match(r.frame);
+          if (value !== undefined) {
+            this.queue.splice(i, 1);
+            return { kind: 'frame', frame: r, value };
+          }
         }
+        if (this.closeInfo) return { kind: 'closed', close: this.closeInfo };
+        const left = deadline - this.trace.elapsed();
+        if (left > 0) {
+          await this.waitForActivity(left);
+          continue;
+        }
+        if (!readPending) {
+          readPending = true;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          continue;
+        }
+        const more = Math.min(stalls?.stalledMs ?? 0, timeoutMs) - stretched;
+        if (more < 1) return { kind: 'timeout' };
+        stretched += more;
+        deadline += more;
+        readPending = false;
+        this.trace.event(this.name, `the wait for the IUT goes on ${Math.round(more)} ms longer: the tester itself could not run that long (host overloaded?)`);
       }
-      if (this.closeInfo) return { kind: 'closed', close: this.closeInfo };
-      const left = deadline - this.trace.elapsed();
-      if (left <= 0) return { kind: 'timeout' };
-      await this.waitForActivity(left);
+    } finally {
+      stalls?.end();
     }
-  }
-
-  /** The next frame of any kind, or the close, or nothing within `timeoutMs`. */
-  next(timeoutMs: number): Promise<Expectation<true>> {
-    return this.expect(() => true, timeoutMs);
   }
 
   /** Frames received and not consumed so far (removes them). */

@@ -7,6 +7,9 @@ import type { Clock, TimerHandle } from './clock';
  * - 'direct': what is written in one turn of the event loop leaves in one system call.
  * - 'split': every byte of a message's first SPLIT_BYTES leaves in its own write, 1 ms apart
  *   (the length prefix and the header always split); the rest of a long message follows in one.
+ *   The pace is one piece per millisecond of real time: a timer that fires late (a loaded host)
+ *   sends the pieces due meanwhile together, so that the entity's output never falls behind
+ *   what it is asked to send and its answers stay within T3 and T6.
  * - 'nagle': writes are held for NAGLE_MS and leave together, several messages in one segment,
  *   as Nagle's algorithm with a delayed acknowledgement does.
  */
@@ -20,6 +23,8 @@ export class WriteShaper {
   private corked = false;
   private readonly queue: Buffer[] = [];
   private timer: TimerHandle | null = null;
+  /** When the pending timer was set. */
+  private timerSetAt = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -39,7 +44,7 @@ export class WriteShaper {
     } else {
       this.queue.push(bytes);
     }
-    this.timer ??= this.clock.setTimer(this.mode === 'split' ? SPLIT_GAP_MS : NAGLE_MS, () => this.flushSome());
+    if (!this.timer) this.startTimer(this.mode === 'split' ? SPLIT_GAP_MS : NAGLE_MS);
   }
 
   /** Hands whatever is still held to the socket at once (the connection is closing). */
@@ -49,11 +54,16 @@ export class WriteShaper {
     if (this.queue.length > 0) this.writeNow(Buffer.concat(this.queue.splice(0)));
   }
 
+  private startTimer(ms: number): void {
+    this.timerSetAt = this.clock.now();
+    this.timer = this.clock.setTimer(ms, () => this.flushSome());
+  }
+
   private flushSome(): void {
     this.timer = null;
-    if (this.mode === 'split') this.writeNow(this.queue.shift()!);
-    else this.writeNow(Buffer.concat(this.queue.splice(0)));
-    if (this.queue.length > 0) this.timer = this.clock.setTimer(SPLIT_GAP_MS, () => this.flushSome());
+    const due = this.mode === 'split' ? Math.max(1, Math.floor((this.clock.now() - this.timerSetAt) / SPLIT_GAP_MS)) : this.queue.length;
+    this.writeNow(Buffer.concat(this.queue.splice(0, due)));
+    if (this.queue.length > 0) this.startTimer(SPLIT_GAP_MS);
   }
 
   private writeNow(bytes: Buffer): void {
