@@ -25,6 +25,12 @@ const CLI = path.join(ROOT, 'bin', 'hsms-conformance.js');
 const PEER = path.join(ROOT, 'bin', 'hsms-peer.js');
 const FULL_RUN_MS = 400_000;
 const SHORT_RUN_MS = 120_000;
+/**
+ * How long a test may wait for its suite slots before its run starts (support/suite-slots.ts):
+ * under npm test the teeth and no-false-fail runs hold them for minutes. The run itself is
+ * bounded by its own time-out; this only keeps the test's bound from counting the queue.
+ */
+const SLOT_WAIT_MS = 900_000;
 const TIMERS = '{ t3: 1, t5: 0.3, t6: 0.5, t7: 0.8, t8: 0.4 }';
 const PEER_TIMERS = '--t3 $HSMS_T3 --t5 $HSMS_T5 --t6 $HSMS_T6 --t7 $HSMS_T7 --t8 $HSMS_T8 --max-length 1048576';
 /**
@@ -114,7 +120,7 @@ function writeProfile(dir: string, yaml: string): string {
 }
 
 describe('run --parallel', () => {
-  test('the self-certification on 2 workers gives every clause and scenario the verdict of a serial run (same seed)', { timeout: FULL_RUN_MS + 30_000 }, async () => {
+  test('the self-certification on 2 workers gives every clause and scenario the verdict of a serial run (same seed)', { timeout: SLOT_WAIT_MS + FULL_RUN_MS + 30_000 }, async () => {
     const dir = tempDir('parallel-selfcert-');
     const serialDir = path.join(dir, 'serial');
     const parallelDir = path.join(dir, 'parallel');
@@ -146,7 +152,7 @@ describe('run --parallel', () => {
   });
 
   for (const role of ['passive', 'active'] as const) {
-    test(`a launched ${role} IUT runs once per worker, worker k on the profile's port + k (HSMS_PORT, HSMS_WORKER)`, { timeout: SHORT_RUN_MS + 30_000 }, async () => {
+    test(`a launched ${role} IUT runs once per worker, worker k on the profile's port + k (HSMS_PORT, HSMS_WORKER)`, { timeout: SLOT_WAIT_MS + SHORT_RUN_MS + 30_000 }, async () => {
       const dir = tempDir(`parallel-launch-${role}-`);
       const port = await twoFreePorts();
       const launches = path.join(dir, 'launches.txt');
@@ -169,7 +175,7 @@ describe('run --parallel', () => {
     });
   }
 
-  test('a worker whose IUT cannot be started stops the whole run: exit 3, one message naming the worker', { timeout: SHORT_RUN_MS + 30_000 }, async () => {
+  test('a worker whose IUT cannot be started stops the whole run: exit 3, one message naming the worker', { timeout: SLOT_WAIT_MS + SHORT_RUN_MS + 30_000 }, async () => {
     const dir = tempDir('parallel-stop-');
     const port = await twoFreePorts();
     const profile = writeProfile(dir, profileYaml({ name: 'IUT that never starts', role: 'passive', port, launch: 'echo "no licence" >&2; exit 1', control: 'stdin' }));
@@ -187,7 +193,7 @@ describe('run --parallel', () => {
     assert.match(r.stdout, /the run stopped: .*by worker [01] of 2/);
   });
 
-  test('SIGINT to the run on 2 workers: exit 130, reports written, both launched IUTs gone', { timeout: 60_000 + EXIT_LIMIT_MS + 30_000 }, async () => {
+  test('SIGINT to the run on 2 workers: exit 130, reports written, both launched IUTs gone', { timeout: SLOT_WAIT_MS + 60_000 + EXIT_LIMIT_MS + 30_000 }, async () => {
     const dir = tempDir('parallel-interrupt-');
     const port = await twoFreePorts();
     const launches = path.join(dir, 'launches.txt');
@@ -219,7 +225,7 @@ describe('run --parallel', () => {
     }
   });
 
-  test("the user's TypeScript step files load in every worker (examples/custom-features)", { timeout: SHORT_RUN_MS + 30_000 }, async () => {
+  test("the user's TypeScript step files load in every worker (examples/custom-features)", { timeout: SLOT_WAIT_MS + SHORT_RUN_MS + 30_000 }, async () => {
     const example = path.join(ROOT, 'examples', 'custom-features');
     const dir = tempDir('parallel-user-steps-');
     const command = `exec node ${JSON.stringify(PEER)} --config ${JSON.stringify(path.join(example, 'reference-peer.json'))} --port $HSMS_PORT ${PEER_TIMERS} --standard hsms-ss`;
@@ -235,7 +241,7 @@ describe('run --parallel', () => {
     assert.ok(runs.every((x) => x.worker !== undefined && x.record.verdict === 'pass'), JSON.stringify(runs.map((x) => [x.worker, x.record.verdict, x.record.reason])));
   });
 
-  test('a scenario whose worker process dies is a harness error, never missing from the reports (exit 3)', { timeout: SHORT_RUN_MS + 30_000 }, async () => {
+  test('a scenario whose worker process dies is a harness error, never missing from the reports (exit 3)', { timeout: SLOT_WAIT_MS + SHORT_RUN_MS + 30_000 }, async () => {
     const dir = tempDir('parallel-worker-dies-');
     fs.mkdirSync(path.join(dir, 'features'));
     fs.writeFileSync(
@@ -267,7 +273,7 @@ describe('run --parallel', () => {
       { role: 'passive', control: 'manual', multipleConnections: true, expect: /an operator cannot follow 2 workers' prompts/ },
     ];
     for (const c of cases) {
-      test(`${c.role}, control ${c.control}, multipleConnections ${c.multipleConnections}: --parallel 2 is refused with exit 2`, { timeout: SHORT_RUN_MS }, async () => {
+      test(`${c.role}, control ${c.control}, multipleConnections ${c.multipleConnections}: --parallel 2 is refused with exit 2`, { timeout: SLOT_WAIT_MS + SHORT_RUN_MS }, async () => {
         const dir = tempDir('parallel-refused-');
         const profile = writeProfile(dir, profileYaml({ name: 'fixed IUT', role: c.role, port: await freePort(), multipleConnections: c.multipleConnections, control: c.control }));
         const reportDir = path.join(dir, 'reports');
@@ -279,7 +285,7 @@ describe('run --parallel', () => {
       });
     }
 
-    test('a passive IUT that accepts several connections serves both workers', { timeout: SHORT_RUN_MS + 30_000 }, async () => {
+    test('a passive IUT that accepts several connections serves both workers', { timeout: SLOT_WAIT_MS + SHORT_RUN_MS + 30_000 }, async () => {
       const port = await freePort();
       const peer: ChildProcess = spawn(process.execPath, [PEER, '--port', String(port), '--multiple-connections', '--t3', '1', '--t5', '0.3', '--t6', '0.5', '--t7', '0.8', '--t8', '0.4'], { cwd: ROOT, stdio: ['pipe', 'ignore', 'ignore'] });
       try {
@@ -296,7 +302,7 @@ describe('run --parallel', () => {
     });
   });
 
-  test('--parallel must be a whole number of workers', { timeout: SHORT_RUN_MS }, async () => {
+  test('--parallel must be a whole number of workers', { timeout: SLOT_WAIT_MS + SHORT_RUN_MS }, async () => {
     for (const bad of ['0', '1.5', 'two']) {
       const r = await conformance(['--parallel', bad, '--report-dir', tempDir('parallel-usage-')], SHORT_RUN_MS, 0);
       assert.equal(r.code, 2, describeRun(`--parallel ${bad}`, r));
