@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort } from './support/raw-socket';
+import { freePort, within } from './support/raw-socket';
 
 /**
  * Ctrl-C during a run against a launched IUT: the harness exits with 130 in bounded time, the
@@ -77,8 +77,7 @@ test('SIGINT during a run: exit 130, reports written, the launched IUT is gone',
     assert.ok(peerProcesses(port).length > 0, `no launched hsms-peer for port ${port} before the interrupt:\n${output}`);
     const sentAt = Date.now();
     child.kill('SIGINT');
-    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), EXIT_LIMIT_MS).unref());
-    const result = await Promise.race([exited, timeout]);
+    const result = await within(exited, EXIT_LIMIT_MS);
     assert.notEqual(result, 'timeout', `no exit within ${EXIT_LIMIT_MS} ms of SIGINT:\n${output}`);
     if (result === 'timeout') return;
     assert.equal(result.code, 130, `exit ${result.code} (signal ${result.signal}) ${Date.now() - sentAt} ms after SIGINT:\n${output}`);

@@ -21,7 +21,7 @@ import { encodeFrame } from '../src/protocol/header';
 import { selectReq } from '../src/protocol/messages';
 import { SType } from '../src/protocol/constants';
 import { EMBEDDED_ROLES } from '../src/harness/iut-config';
-import { freePort, RawSocket } from './support/raw-socket';
+import { freePort, RawSocket, within } from './support/raw-socket';
 import { describeRun, runCommand, type CommandResult } from './support/run-command';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -352,8 +352,7 @@ describe('installed in a project with neither a tsconfig.json of its own nor a m
       // Ctrl-C: SIGINT to the terminal's process group, npx and the peer alike.
       if (!ended) process.kill(-child.pid!, 'SIGINT');
     }
-    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 10_000).unref());
-    assert.notEqual(await Promise.race([exited, timeout]), 'timeout', `still running 10 s after SIGINT: ${stderr}`);
+    assert.notEqual(await within(exited, 10_000), 'timeout', `still running 10 s after SIGINT: ${stderr}`);
     assert.match(stderr, /connected inbound[\s\S]*Select\.rsp status=0[\s\S]*\bstopped\n/, 'the peer closed its connections and stopped');
   });
 

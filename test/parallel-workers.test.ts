@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { EMBEDDED_ROLES } from '../src/harness/iut-config';
 import { VERDICT_MEDIA_TYPE, type VerdictRecord } from '../src/harness/verdict';
 import type { ComplianceReport } from '../src/report/compliance';
-import { delay, freePort, LOCALHOST } from './support/raw-socket';
+import { delay, freePort, LOCALHOST, within } from './support/raw-socket';
 import { describeRun, runCommand, type CommandResult } from './support/run-command';
 import { withSuiteSlot } from './support/suite-slots';
 
@@ -214,7 +214,7 @@ describe('run --parallel', () => {
       assert.equal(launched(), 2, `both workers launched their IUT:\n${output.slice(-8000)}`);
       // To this process only, not its group: the workers learn of it from the run's flag.
       child.kill('SIGINT');
-      const code = await Promise.race([exited, delay(EXIT_LIMIT_MS).then(() => 'timeout' as const)]);
+      const code = await within(exited, EXIT_LIMIT_MS);
       assert.equal(code, 130, `exit after SIGINT:\n${output.slice(-8000)}`);
       assert.equal((output.match(/interrupted; finishing the current scenario/g) ?? []).length, 1, 'the interrupt is announced once');
       const scenarios = readReport(reportDir).clauses.flatMap((c) => c.scenarios);

@@ -15,7 +15,7 @@ import { HsmsEntity, type PeerEvent } from '../src/peer/entity';
 import type { HsmsConnection } from '../src/peer/connection';
 import { DEFAULT_PARAMETERS, type PeerParameters, type TimerSeconds } from '../src/peer/parameters';
 import type { ConnectionState, TransactionOutcome } from '../src/peer/session-machine';
-import { delay, freePort, LOCALHOST, now, RawServer, RawSocket } from './support/raw-socket';
+import { delay, freePort, LOCALHOST, now, RawServer, RawSocket, withTimeout } from './support/raw-socket';
 
 /** How late a timer may act, in ms (scheduling on a loaded CI machine). */
 const LATE = 400;
@@ -40,14 +40,6 @@ afterEach(async () => {
   for (const s of rawSockets.splice(0)) s.destroy();
   await Promise.all(rawServers.splice(0).map((s) => s.close()));
 });
-
-function withTimeout<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
 
 const FAST: TimerSeconds = { t3: 0.5, t5: 0.2, t6: 0.5, t7: 2, t8: 0.5 };
 

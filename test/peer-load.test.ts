@@ -20,7 +20,7 @@ import { defaultResponder } from '../src/peer/default-responder';
 import { HsmsEntity, type PeerEvent } from '../src/peer/entity';
 import { DEFAULT_PARAMETERS, type PeerParameters, type TimerSeconds } from '../src/peer/parameters';
 import { SessionMachine } from '../src/peer/session-machine';
-import { LOCALHOST, now, RawSocket, waitUntil } from './support/raw-socket';
+import { LOCALHOST, now, RawSocket, waitUntil, withTimeout } from './support/raw-socket';
 import { seededRandom } from '../bench/util';
 
 const STORM_FLAG = '--frame-storm';
@@ -175,14 +175,6 @@ const WANTED = 1000;
 const LIMIT = fdLimit();
 const CONNECTIONS = Math.max(10, Math.min(WANTED, Math.floor((LIMIT - 200) / 2)));
 const SCALE_NOTE = CONNECTIONS < WANTED ? ` (only ${CONNECTIONS}: ulimit -n is ${LIMIT})` : '';
-
-function withTimeout<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
 
 function registerTests(): void {
   const entities: HsmsEntity[] = [];

@@ -13,10 +13,10 @@ import { spec } from 'node:test/reporters';
  */
 
 /** Files at a time by default (README, "How npm test runs"). */
-const DEFAULT_CONCURRENCY = 3;
+const DEFAULT_CONCURRENCY = 6;
 
 /** The files that take longest, longest first; the rest follow in name order. */
-const LONGEST_FIRST = ['teeth', 'no-false-fail', 'hostile-iuts', 'analyze-suite', 'parallel-workers', 'packaging', 'user-features', 'alternating-iut', 'iut-lifecycle', 'secs4js-interop'];
+const LONGEST_FIRST = ['teeth', 'no-false-fail', 'parallel-workers', 'secs4js-interop', 'packaging', 'analyze-suite', 'iut-lifecycle', 'analyze-synthetic', 'hostile-iuts', 'fuzz', 'alternating-iut', 'analyze-live-capture'];
 
 const dir = __dirname;
 const concurrency = Math.max(1, Number(process.env.TEST_CONCURRENCY) || DEFAULT_CONCURRENCY);

@@ -27,7 +27,8 @@ function stall(ms: number): void {
 async function slowResponder(answerAfterMs: number, holdMs: number): Promise<{ server: net.Server; port: number }> {
   const server = net.createServer((socket) => {
     socket.once('data', () => {
-      setTimeout(() => setTimeout(() => socket.write(encodeFrame(msg.linktestRsp(msg.linktestReq(7).header))), holdMs), answerAfterMs);
+      // Unref'd: a test that is done with the answer does not wait for it to be written.
+      setTimeout(() => setTimeout(() => socket.write(encodeFrame(msg.linktestRsp(msg.linktestReq(7).header))), holdMs).unref(), answerAfterMs).unref();
     });
     socket.on('error', () => undefined);
   });

@@ -161,7 +161,7 @@ export async function expectReconnectAfterT5(ctx: ScenarioContext): Promise<void
 export async function provokeCommunicationFailure(ctx: ScenarioContext, name: ConnName = 'main'): Promise<void> {
   stallInsideMessage(ctx, 5, name);
   const c = ctx.conn(name);
-  const closed = await c.waitClosed(ctx.ms.t8 + 2 * ctx.ms.tolerance);
+  const closed = await c.waitClosed(ctx.ms.t8 + 2 * ctx.ms.tolerance, true);
   if (!closed) throw new JudgedElsewhere(['E37-9.2.3'], 'the IUT did not close the connection within T8 + tolerance of a stalled message');
   notesOf(ctx).closedAt = closed.at;
 }

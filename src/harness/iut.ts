@@ -13,6 +13,7 @@ import { NotApplicable, HarnessError, IutUnreachable } from './verdict';
 import { UNREACHABLE_LIMIT } from './stopped-run';
 import { PASSIVE_PHASE_TAG } from './applicability';
 import { portIsFree } from './port-release';
+import { measureStalls } from './stall-meter';
 
 /**
  * How the tester reaches the IUT and makes it act, whatever the IUT is: the embedded reference
@@ -445,7 +446,10 @@ export class IutSession {
    * A passive entity may take a moment to listen again after a connection ends, and a launched
    * one to listen at all. The tester retries as an active entity would: for T5 (E37-9.2.1) plus
    * the tolerance, or until the launched IUT's readyTimeout has passed since its launch
-   * (reconnectWindowMs, which gives an alternating IUT in its passive phase longer).
+   * (reconnectWindowMs, which gives an alternating IUT in its passive phase longer). The window
+   * stretches by the time the tester's own process could not run (stall-meter.ts): the embedded
+   * peer listens again on the tester's event loop, and a launched IUT shares its CPUs, so a
+   * loaded host must not be taken for an IUT that stopped listening.
    */
   private async connectToPassive(trace: WireTrace, name: string, timeoutMs: number): Promise<TesterConnection> {
     const c = this.config;
@@ -453,21 +457,27 @@ export class IutSession {
     const started = performance.now();
     const deadline = Math.max(this.readyUntil, started + this.reconnectWindowMs);
     const pause = 50;
-    for (;;) {
-      try {
-        return await TesterConnection.connect(c.host, port, trace, name, timeoutMs);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (this.process && !this.process.running) {
-          throw new IutUnreachable(this.process.describeFailure(`the launched IUT ${this.process.exitDescription} before it listened on ${c.host}:${port}`, this.restartHint()));
+    const stalls = measureStalls();
+    try {
+      for (;;) {
+        try {
+          return await TesterConnection.connect(c.host, port, trace, name, timeoutMs);
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (this.process && !this.process.running) {
+            throw new IutUnreachable(this.process.describeFailure(`the launched IUT ${this.process.exitDescription} before it listened on ${c.host}:${port}`, this.restartHint()));
+          }
+          if ((code === 'ECONNREFUSED' || code === 'ECONNRESET') && performance.now() < deadline + stalls.stalledMs) {
+            await delay(pause);
+            continue;
+          }
+          const stalled = stalls.stalledMs >= 100 ? `, ${(stalls.stalledMs / 1000).toFixed(1)} s of it with the tester stalled by the host's load` : '';
+          const what = `cannot connect to the IUT at ${c.host}:${port}: ${(err as Error).message} (retried for ${((performance.now() - started) / 1000).toFixed(1)} s${stalled})`;
+          throw new IutUnreachable(this.process ? this.process.describeFailure(what, this.restartHint()) : what);
         }
-        if ((code === 'ECONNREFUSED' || code === 'ECONNRESET') && performance.now() < deadline) {
-          await delay(pause);
-          continue;
-        }
-        const what = `cannot connect to the IUT at ${c.host}:${port}: ${(err as Error).message} (retried for ${((performance.now() - started) / 1000).toFixed(1)} s)`;
-        throw new IutUnreachable(this.process ? this.process.describeFailure(what, this.restartHint()) : what);
       }
+    } finally {
+      stalls.end();
     }
   }
 

@@ -49,24 +49,17 @@ function closedInSelected(close: CloseInfo, when: string): Failure {
  * Watches the connection for T6 + tolerance after the tester's Reject.req. A message answering it
  * fails, as does a close before the IUT ended the session itself. Separate.req or Deselect.req
  * from the IUT end the session, a local reaction 7.7.1 allows (its Deselect.req is accepted);
- * the IUT's own Linktest.req is answered on the side; anything else is noted as unrelated. A
- * keep-alive Linktest.req every half T8 keeps the connection from being idle, so that an IUT's
- * handling of idle time (E37-9.2.3's business) cannot pass for its reaction to the Reject.
+ * the IUT's own Linktest.req is answered on the side; anything else is noted as unrelated.
+ * Keep-alives keep the IUT's idle handling out of it (ScenarioContext.nextKeptAlive).
  */
 export async function expectRejectTaken(ctx: ScenarioContext): Promise<void> {
   const reject = ctx.lastSentFrame().header;
   if (reject.sType !== SType.RejectReq) throw new HarnessError('the tester has not sent a Reject.req');
   const c = ctx.conn();
   const until = ctx.trace.elapsed() + ctx.responseWait;
-  const keepAliveEvery = Math.max(10, ctx.ms.t8 / 2);
   for (;;) {
-    const left = until - ctx.trace.elapsed();
-    if (left <= 0) return;
-    const r = await c.next(Math.min(keepAliveEvery, left));
-    if (r.kind === 'timeout') {
-      if (until - ctx.trace.elapsed() > 0) c.sendKeepAlive();
-      continue;
-    }
+    const r = await ctx.nextKeptAlive(c, until);
+    if (r.kind === 'timeout') return;
     if (r.kind === 'closed') {
       if (endedByIut.has(ctx)) {
         ctx.recorder.measure(`the IUT then closed the connection (${r.close.how}), NOT SELECTED by its own request (E37-6.4)`);

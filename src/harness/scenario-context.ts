@@ -88,6 +88,23 @@ export class ScenarioContext {
     return Math.max(this.ms.t3, this.ms.t6) + this.ms.tolerance;
   }
 
+  /**
+   * The next frame or close on `c` before `until` (trace clock), or a timeout then. Meanwhile a
+   * keep-alive Linktest.req every half T8 of silence keeps a SELECTED connection from being
+   * idle, so that the IUT's handling of idle time (E37-9.2.3, judged on its own) cannot pass for
+   * what the scenario watches for.
+   */
+  async nextKeptAlive(c: TesterConnection, until: number): Promise<Expectation<true>> {
+    const every = Math.max(10, this.ms.t8 / 2);
+    for (;;) {
+      const left = until - this.trace.elapsed();
+      if (left <= 0) return { kind: 'timeout' };
+      const r = await c.next(Math.min(every, left));
+      if (r.kind !== 'timeout') return r;
+      if (until - this.trace.elapsed() > 0) c.sendKeepAlive();
+    }
+  }
+
   // ---- connections -------------------------------------------------------------------------
 
   /** Forms a TCP connection in the IUT's role (connects to a passive IUT, accepts an active one) and names it. */
@@ -450,9 +467,12 @@ export class ScenarioContext {
     this.checkEcho(req.header, rsp.header, 'systemBytes');
   }
 
-  /** Waits for the IUT to close the connection; returns when it did, as ms on the trace clock, or null. */
-  async waitClose(ms: number, name: ConnName = 'main'): Promise<number | null> {
-    const info = await this.conn(name).waitClosed(ms);
+  /**
+   * Waits for the IUT to close the connection; returns when it did, as ms on the trace clock, or
+   * null. `stretch` for a close the IUT must make (TesterConnection.waitClosed).
+   */
+  async waitClose(ms: number, name: ConnName = 'main', stretch = false): Promise<number | null> {
+    const info = await this.conn(name).waitClosed(ms, stretch);
     return info ? info.at : null;
   }
 

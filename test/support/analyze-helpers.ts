@@ -6,6 +6,7 @@ import { TrafficAnalyzer, type AnalysisResult, type AnalyzerOptions } from '../.
 import type { ConnectionSummary } from '../../src/analyze/hsms-connection';
 import type { Direction } from '../../src/capture/tcp-connections';
 import type { ObservedMessage } from '../../src/analyze/message-stream';
+import { within } from './raw-socket';
 
 /** Helpers shared by the analyze tests: run an analysis, list its findings, ask tshark. */
 
@@ -136,7 +137,7 @@ export function captureLoopback(ports: readonly number[], file: string, format: 
           // Let the last packets reach the capture file before stopping.
           await new Promise((r) => setTimeout(r, 1000));
           child.kill('SIGINT');
-          await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+          await within(exited, 10_000);
         },
       }), 500);
     });

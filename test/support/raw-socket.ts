@@ -19,6 +19,25 @@ export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * `p`, or 'timeout' once `ms` have passed. The timer is cleared as soon as `p` settles: a bound
+ * left pending would keep the test file's process alive until it fires.
+ */
+export function within<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** `p`, or a rejection naming `what` once `ms` have passed (the timer cleared as in `within`). */
+export async function withTimeout<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
+  const r = await within(p.then((value) => ({ value })), ms);
+  if (r === 'timeout') throw new Error(`${what} did not settle within ${ms} ms`);
+  return r.value;
+}
+
 /** A port that was free a moment ago: bind to port 0, read the port, close. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,12 +1,16 @@
-import { execFile } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as net from 'node:net';
 import * as path from 'node:path';
+import * as readline from 'node:readline';
 import { SUITE_SLOTS, withSuiteSlot } from './suite-slots';
 
 /**
  * Suite runs in child processes, for the tests that certify many reference peers (teeth,
  * no-false-fail): the suite holds one IUT per process, and the runs mostly wait on the peer's
  * timers, so several run at a time: as many as there are suite slots (suite-slots.ts), shared
- * with the other test files that run suites at the same time.
+ * with the other test files that run suites at the same time. The processes are kept between
+ * runs (suite-with-fault.js --serve), one run at a time each, so that cucumber and the steps are
+ * loaded once per process rather than once per run: about a second of CPU each time.
  */
 
 export interface ScenarioVerdict {
@@ -25,17 +29,63 @@ const RUNNER = path.join(ROOT, 'dist', 'test', 'support', 'suite-with-fault.js')
  */
 export const SUITE_RUN_LIMIT_MS = 600_000;
 
-/** Runs suite-with-fault.js with `args` (its command line, `--json` added) and returns its verdicts; `label` names the run in an error. */
+/** A kept suite-with-fault.js --serve process; `answers` yields its reply lines in order. */
+interface SuiteServer {
+  readonly child: ChildProcess;
+  readonly answers: AsyncIterator<string>;
+  stderr: string;
+}
+
+const idle: SuiteServer[] = [];
+
+function startServer(): SuiteServer {
+  const child = spawn(process.execPath, [RUNNER, '--serve'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  const server: SuiteServer = { child, answers: readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator](), stderr: '' };
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+    server.stderr = (server.stderr + text).slice(-16_000);
+  });
+  return server;
+}
+
+/** Lets the test file's process end while `server` waits for work (and holds it while it runs). */
+function hold(server: SuiteServer, busy: boolean): void {
+  // The pipes are sockets, which a plain stream type does not say.
+  for (const handle of [server.child, ...[server.child.stdin, server.child.stdout, server.child.stderr].map((p) => p as net.Socket | null)]) {
+    if (busy) handle?.ref();
+    else handle?.unref();
+  }
+}
+
+/** Runs suite-with-fault.js with `args` (its command line) and returns its verdicts; `label` names the run in an error. */
 export function suiteProcess(args: readonly string[], label: string, timeoutMs: number): Promise<ScenarioVerdict[]> {
-  return withSuiteSlot(() => new Promise((resolve, reject) => {
-    execFile(process.execPath, [RUNNER, ...args, '--json'], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs }, (err, stdout, stderr) => {
-      if (err) {
-        reject(new Error(`suite run for ${label} failed: ${err.message}\n${stderr}`));
-        return;
-      }
-      resolve(JSON.parse(stdout) as ScenarioVerdict[]);
+  return withSuiteSlot(async () => {
+    let server = idle.pop();
+    while (server && (server.child.exitCode !== null || server.child.signalCode !== null)) server = idle.pop();
+    server ??= startServer();
+    hold(server, true);
+    server.stderr = '';
+    const failed = (what: string): Error => new Error(`suite run for ${label} failed: ${what}\n${server.stderr}`);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
     });
-  }));
+    try {
+      server.child.stdin!.write(`${JSON.stringify(args)}\n`);
+      const next = await Promise.race([server.answers.next(), timedOut]);
+      if (next === 'timeout') {
+        server.child.kill('SIGKILL');
+        throw failed(`no verdicts within ${timeoutMs / 1000} s`);
+      }
+      if (next.done) throw failed(`the suite process ended (${server.child.exitCode ?? server.child.signalCode})`);
+      const answer = JSON.parse(next.value) as { verdicts?: ScenarioVerdict[]; error?: string };
+      hold(server, false);
+      idle.push(server);
+      if (!answer.verdicts) throw failed(answer.error ?? 'no verdicts');
+      return answer.verdicts;
+    } finally {
+      clearTimeout(timer);
+    }
+  });
 }
 
 /** Runs `work` on every item, `width` at a time (by default as many as there are suite slots); results in item order. */

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import * as readline from 'node:readline';
 import { embeddedConfig, SELF_TEST_TIMERS, type IutConfig, type LegalBehaviour } from '../../src/harness/iut-config';
 import { runSuite, type ScenarioResult } from '../../src/harness/suite-runner';
 import type { ConnectMode, RefusalOption, Standard } from '../../src/peer/parameters';
@@ -9,6 +10,7 @@ import type { ConnectMode, RefusalOption, Standard } from '../../src/peer/parame
  * runnable by hand while writing features:
  *   node dist/test/support/suite-with-fault.js [fault,fault|-] [passive|active|alternating] [e37|hsms-ss] [tag-expression]
  *        [--variants v,v] [--refusal a|b|c] [--slow-start SECONDS --port N] [--json]
+ *   node dist/test/support/suite-with-fault.js --serve   (command lines as JSON arrays on stdin, see serve())
  * --slow-start certifies the reference peer as a launched passive IUT instead (hsms-peer, started
  * per scenario through the shell and listening only SECONDS after launch), on port N.
  */
@@ -46,10 +48,9 @@ function option(args: string[], name: string): string | undefined {
   return value;
 }
 
-if (require.main === module) {
-  const args = process.argv.slice(2);
-  const json = args.includes('--json');
-  if (json) args.splice(args.indexOf('--json'), 1);
+/** One run as the command line (`--json` and `--serve` taken out) describes it. */
+function runFromArgs(commandLine: readonly string[]): Promise<ScenarioResult[]> {
+  const args = [...commandLine];
   const variants = option(args, '--variants');
   const refusal = option(args, '--refusal') as RefusalOption | undefined;
   const slowStart = option(args, '--slow-start');
@@ -57,23 +58,61 @@ if (require.main === module) {
   const [faultArg = '-', role = 'passive', standard = 'e37', tags] = args;
   const faults = faultArg === '-' ? [] : faultArg.split(',');
   const legal: LegalBehaviour = { ...(variants ? { variants: variants.split(',') } : {}), ...(refusal ? { refusal } : {}) };
-  const run = slowStart
+  return slowStart
     ? runSuite({ iut: slowStartConfig(port, Number(slowStart)), seed: 1, fuzzRuns: 10, ...(tags ? { tags } : {}) }).then((r) => r.results)
     : suiteWithFaults(faults, role as ConnectMode, standard as Standard, tags || undefined, legal);
-  run.then(
-    (results) => {
-      if (json) {
-        process.stdout.write(JSON.stringify(results.map((r) => ({ clauses: r.clauses, verdict: r.verdict, name: r.name, reason: r.reason }))));
-        return;
-      }
-      for (const r of results) {
-        if (r.verdict === 'not-applicable' && !r.judgedUnder?.length) continue;
-        process.stdout.write(`${r.verdict.padEnd(14)} ${r.clauses.join(' ').padEnd(16)} ${r.name}${r.verdict === 'pass' ? '' : `\n               ${r.reason.split('\n')[0]}`}\n`);
-      }
-    },
-    (err: Error) => {
+}
+
+/** What the JSON forms carry of a verdict (support/suite-processes.ts, ScenarioVerdict). */
+function verdictsOf(results: readonly ScenarioResult[]): Array<Pick<ScenarioResult, 'clauses' | 'verdict' | 'name' | 'reason'>> {
+  return results.map((r) => ({ clauses: r.clauses, verdict: r.verdict, name: r.name, reason: r.reason }));
+}
+
+/**
+ * `--serve`: runs one after the other the runs whose command lines (JSON arrays) arrive on
+ * standard input, one per line, and answers each with one line, `{"verdicts": [...]}` or
+ * `{"error": "..."}`. The process loads cucumber and the steps once for all of them
+ * (support/suite-processes.ts keeps such processes for the teeth and no-false-fail tests).
+ */
+async function serve(): Promise<void> {
+  const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line.trim()) continue;
+    let answer: string;
+    try {
+      answer = JSON.stringify({ verdicts: verdictsOf(await runFromArgs(JSON.parse(line) as string[])) });
+    } catch (err) {
+      answer = JSON.stringify({ error: (err as Error).stack ?? String(err) });
+    }
+    await new Promise<void>((resolve) => process.stdout.write(`${answer}\n`, () => resolve()));
+  }
+}
+
+if (require.main === module) {
+  const args = process.argv.slice(2);
+  if (args.includes('--serve')) {
+    serve().catch((err: Error) => {
       process.stderr.write(`${err.stack}\n`);
       process.exitCode = 3;
-    },
-  );
+    });
+  } else {
+    const json = args.includes('--json');
+    if (json) args.splice(args.indexOf('--json'), 1);
+    runFromArgs(args).then(
+      (results) => {
+        if (json) {
+          process.stdout.write(JSON.stringify(verdictsOf(results)));
+          return;
+        }
+        for (const r of results) {
+          if (r.verdict === 'not-applicable' && !r.judgedUnder?.length) continue;
+          process.stdout.write(`${r.verdict.padEnd(14)} ${r.clauses.join(' ').padEnd(16)} ${r.name}${r.verdict === 'pass' ? '' : `\n               ${r.reason.split('\n')[0]}`}\n`);
+        }
+      },
+      (err: Error) => {
+        process.stderr.write(`${err.stack}\n`);
+        process.exitCode = 3;
+      },
+    );
+  }
 }
