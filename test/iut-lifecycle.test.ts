@@ -8,7 +8,7 @@ import { IutProcess } from '../src/harness/iut-process';
 import { embeddedConfig, type IutConfig } from '../src/harness/iut-config';
 import { TesterConnection } from '../src/harness/tester-connection';
 import { WireTrace } from '../src/harness/wire-trace';
-import { delay, freePort, LOCALHOST, within } from './support/raw-socket';
+import { delay, ephemeralLow, freePort, LOCALHOST, randomTestPort, within } from './support/raw-socket';
 import { ROOT, runConformance, scenariosOf } from './support/conformance-run';
 
 /**
@@ -38,23 +38,17 @@ function bindsWithoutReuse(port: number): { ok: boolean; detail: string } {
 }
 
 /**
- * A port outside the ephemeral range that an IUT without SO_REUSEADDR can bind now. A port the OS
- * hands out (freePort) is also any outgoing connection's source port while the IUT is down
+ * A port outside the ephemeral range that an IUT without SO_REUSEADDR can bind now. A port from
+ * the ephemeral range could also be an outgoing connection's source port while the IUT is down
  * between restarts, and such a connection's TIME_WAIT would keep the next instance from binding:
  * on a busy machine, a failure that is not the harness's.
  */
 function stablePort(): number {
-  let low = 32768;
-  try {
-    low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
-  } catch {
-    // Not Linux: keep the usual lower bound.
-  }
   for (let i = 0; i < 50; i++) {
-    const port = 20000 + Math.floor(Math.random() * Math.max(1, low - 20000));
+    const port = randomTestPort();
     if (bindsWithoutReuse(port).ok) return port;
   }
-  throw new Error(`no free port between 20000 and ${low}`);
+  throw new Error(`no free port between 20000 and ${ephemeralLow()}`);
 }
 
 /** The launch command that starts the lingering IUT behind a shell that exits at once on SIGTERM. */

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { EMBEDDED_ROLES } from '../src/harness/iut-config';
 import { VERDICT_MEDIA_TYPE, type VerdictRecord } from '../src/harness/verdict';
 import type { ComplianceReport } from '../src/report/compliance';
-import { delay, freePort, LOCALHOST, within } from './support/raw-socket';
+import { delay, freePort, freePorts, LOCALHOST, within } from './support/raw-socket';
 import { describeRun, runCommand, type CommandResult } from './support/run-command';
 import { withSuiteSlot } from './support/suite-slots';
 
@@ -76,27 +76,6 @@ function verdictLines(r: ComplianceReport): string[] {
   return r.clauses.flatMap((c) => [`${c.id}: ${c.verdict}`, ...c.scenarios.map((s) => `${c.id} | ${s.name} (IUT ${s.role}): ${s.verdict}`)]);
 }
 
-/** Two ports p and p + 1, free now, below the ephemeral range (no outgoing connection takes them meanwhile). */
-async function twoFreePorts(): Promise<number> {
-  let low = 32768;
-  try {
-    low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
-  } catch {
-    // Not Linux: keep the usual lower bound.
-  }
-  const free = (port: number): Promise<boolean> =>
-    new Promise((resolve) => {
-      const server = net.createServer();
-      server.once('error', () => resolve(false));
-      server.listen({ host: LOCALHOST, port, exclusive: true }, () => server.close(() => resolve(true)));
-    });
-  for (let i = 0; i < 50; i++) {
-    const port = 20000 + Math.floor(Math.random() * Math.max(1, low - 20002));
-    if ((await free(port)) && (await free(port + 1))) return port;
-  }
-  throw new Error(`no two free consecutive ports between 20000 and ${low}`);
-}
-
 function profileYaml(fields: { name: string; role: string; port: number; standard?: string; multipleConnections?: boolean; launch?: string; restart?: string; control: string }): string {
   const launch = fields.launch
     ? `launch:\n  command: ${JSON.stringify(fields.launch)}\n  cwd: ${JSON.stringify(ROOT)}\n  restart: ${fields.restart ?? 'once'}\n  readyTimeout: 10\n`
@@ -154,7 +133,7 @@ describe('run --parallel', () => {
   for (const role of ['passive', 'active'] as const) {
     test(`a launched ${role} IUT runs once per worker, worker k on the profile's port + k (HSMS_PORT, HSMS_WORKER)`, { timeout: SLOT_WAIT_MS + SHORT_RUN_MS + 30_000 }, async () => {
       const dir = tempDir(`parallel-launch-${role}-`);
-      const port = await twoFreePorts();
+      const port = await freePorts(2);
       const launches = path.join(dir, 'launches.txt');
       const command = `echo "$HSMS_WORKER $HSMS_PORT" >> ${JSON.stringify(launches)}; exec node bin/hsms-peer.js --mode $HSMS_ROLE --host $HSMS_HOST --port $HSMS_PORT ${PEER_TIMERS}`;
       const profile = writeProfile(dir, profileYaml({ name: `hsms-peer (launched, ${role})`, role, port, launch: command, restart: 'per-scenario', control: 'stdin' }));
@@ -177,7 +156,7 @@ describe('run --parallel', () => {
 
   test('a worker whose IUT cannot be started stops the whole run: exit 3, one message naming the worker', { timeout: SLOT_WAIT_MS + SHORT_RUN_MS + 30_000 }, async () => {
     const dir = tempDir('parallel-stop-');
-    const port = await twoFreePorts();
+    const port = await freePorts(2);
     const profile = writeProfile(dir, profileYaml({ name: 'IUT that never starts', role: 'passive', port, launch: 'echo "no licence" >&2; exit 1', control: 'stdin' }));
     const reportDir = path.join(dir, 'reports');
     const r = await conformance(['--profile', profile, '--report-dir', reportDir, '--tags', 'not @fuzz', '--parallel', '2']);
@@ -195,7 +174,7 @@ describe('run --parallel', () => {
 
   test('SIGINT to the run on 2 workers: exit 130, reports written, both launched IUTs gone', { timeout: SLOT_WAIT_MS + 60_000 + EXIT_LIMIT_MS + 30_000 }, async () => {
     const dir = tempDir('parallel-interrupt-');
-    const port = await twoFreePorts();
+    const port = await freePorts(2);
     const launches = path.join(dir, 'launches.txt');
     const command = `echo "$HSMS_WORKER $HSMS_PORT" >> ${JSON.stringify(launches)}; exec node bin/hsms-peer.js --port $HSMS_PORT ${PEER_TIMERS}`;
     const profile = writeProfile(dir, profileYaml({ name: 'hsms-peer (launched once per worker)', role: 'passive', port, launch: command, control: 'stdin' }));
@@ -229,7 +208,7 @@ describe('run --parallel', () => {
     const example = path.join(ROOT, 'examples', 'custom-features');
     const dir = tempDir('parallel-user-steps-');
     const command = `exec node ${JSON.stringify(PEER)} --config ${JSON.stringify(path.join(example, 'reference-peer.json'))} --port $HSMS_PORT ${PEER_TIMERS} --standard hsms-ss`;
-    const profile = writeProfile(dir, profileYaml({ name: 'hsms-peer with a GEM reply table', role: 'passive', port: await twoFreePorts(), standard: 'hsms-ss', launch: command, control: 'stdin' }));
+    const profile = writeProfile(dir, profileYaml({ name: 'hsms-peer with a GEM reply table', role: 'passive', port: await freePorts(2), standard: 'hsms-ss', launch: command, control: 'stdin' }));
     const reportDir = path.join(dir, 'reports');
     const r = await conformance([
       '--profile', profile, '--report-dir', reportDir, '--parallel', '2', '--only-user-features',

@@ -461,8 +461,15 @@ export class IutSession {
     try {
       for (;;) {
         try {
-          return await TesterConnection.connect(c.host, port, trace, name, timeoutMs);
+          const conn = await TesterConnection.connect(c.host, port, trace, name, timeoutMs);
+          if (this.process && !this.process.running) {
+            // Whatever accepted is not the IUT the harness launched: judging it would blame the IUT.
+            conn.destroy();
+            throw new IutUnreachable(this.process.describeFailure(`the launched IUT ${this.process.exitDescription}, yet something else accepted a connection on ${c.host}:${port}`, this.restartHint()));
+          }
+          return conn;
         } catch (err) {
+          if (err instanceof IutUnreachable) throw err;
           const code = (err as NodeJS.ErrnoException).code;
           if (this.process && !this.process.running) {
             throw new IutUnreachable(this.process.describeFailure(`the launched IUT ${this.process.exitDescription} before it listened on ${c.host}:${port}`, this.restartHint()));

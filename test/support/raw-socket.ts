@@ -3,6 +3,7 @@
  * send exactly what they want (valid frames, fragments, garbage) and look at exactly what
  * comes back. Every wait is bounded. Only 127.0.0.1 is used.
  */
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { FrameDecoder } from '../../src/protocol/frame-decoder';
@@ -38,17 +39,51 @@ export async function withTimeout<T>(what: string, ms: number, p: Promise<T>): P
   return r.value;
 }
 
-/** A port that was free a moment ago: bind to port 0, read the port, close. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Where the test ports are drawn from: from here up to the start of the ephemeral range. */
+const TEST_PORTS_FROM = 20000;
+
+/** The first port of the kernel's ephemeral range (Linux; the usual 32768 elsewhere). */
+export function ephemeralLow(): number {
+  try {
+    return Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/** A random port between TEST_PORTS_FROM and the ephemeral range. */
+export function randomTestPort(span = 1): number {
+  return TEST_PORTS_FROM + Math.floor(Math.random() * Math.max(1, ephemeralLow() - TEST_PORTS_FROM - span));
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = net.createServer();
-    server.once('error', reject);
-    server.listen({ host: LOCALHOST, port: 0, exclusive: true }, () => {
-      const addr = server.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen({ host: LOCALHOST, port, exclusive: true }, () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * `count` consecutive ports, free a moment ago, below the ephemeral range. The kernel never
+ * hands such a port to a listener on port 0 or to an outgoing connection on its own, and the
+ * test files running side by side start many of both (every embedded peer of a suite run listens
+ * on port 0): a port from the ephemeral range could be taken between this call and its use, and
+ * the tester would then talk to some other test's peer.
+ */
+export async function freePorts(count: number): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const first = randomTestPort(count);
+    let free = true;
+    for (let k = 0; k < count && free; k++) free = await canListen(first + k);
+    if (free) return first;
+  }
+  throw new Error(`no ${count} free consecutive ports between ${TEST_PORTS_FROM} and ${ephemeralLow()}`);
+}
+
+/** A port that was free a moment ago, below the ephemeral range (freePorts). */
+export function freePort(): Promise<number> {
+  return freePorts(1);
 }
 
 /** Polls `check` until it returns a value other than undefined, or rejects after `timeoutMs`. */
