@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
+import { within } from './raw-socket';
 import { SUITE_SLOTS, withSuiteSlot } from './suite-slots';
 
 /**
@@ -65,26 +66,18 @@ export function suiteProcess(args: readonly string[], label: string, timeoutMs: 
     hold(server, true);
     server.stderr = '';
     const failed = (what: string): Error => new Error(`suite run for ${label} failed: ${what}\n${server.stderr}`);
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
-    });
-    try {
-      server.child.stdin!.write(`${JSON.stringify(args)}\n`);
-      const next = await Promise.race([server.answers.next(), timedOut]);
-      if (next === 'timeout') {
-        server.child.kill('SIGKILL');
-        throw failed(`no verdicts within ${timeoutMs / 1000} s`);
-      }
-      if (next.done) throw failed(`the suite process ended (${server.child.exitCode ?? server.child.signalCode})`);
-      const answer = JSON.parse(next.value) as { verdicts?: ScenarioVerdict[]; error?: string };
-      hold(server, false);
-      idle.push(server);
-      if (!answer.verdicts) throw failed(answer.error ?? 'no verdicts');
-      return answer.verdicts;
-    } finally {
-      clearTimeout(timer);
+    server.child.stdin!.write(`${JSON.stringify(args)}\n`);
+    const next = await within(server.answers.next(), timeoutMs);
+    if (next === 'timeout') {
+      server.child.kill('SIGKILL');
+      throw failed(`no verdicts within ${timeoutMs / 1000} s`);
     }
+    if (next.done) throw failed(`the suite process ended (${server.child.exitCode ?? server.child.signalCode})`);
+    const answer = JSON.parse(next.value) as { verdicts?: ScenarioVerdict[]; error?: string };
+    hold(server, false);
+    idle.push(server);
+    if (!answer.verdicts) throw failed(answer.error ?? 'no verdicts');
+    return answer.verdicts;
   });
 }
 
