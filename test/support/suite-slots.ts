@@ -15,7 +15,7 @@ import * as path from 'node:path';
  */
 
 /** Suite runs at a time by default. */
-const DEFAULT_SLOTS = 8;
+const DEFAULT_SLOTS = 4;
 /** How often a process waiting for a slot looks again. */
 const POLL_MS = 100;
 
