@@ -8,7 +8,8 @@ import { IutProcess } from '../src/harness/iut-process';
 import { embeddedConfig, type IutConfig } from '../src/harness/iut-config';
 import { TesterConnection } from '../src/harness/tester-connection';
 import { WireTrace } from '../src/harness/wire-trace';
-import { delay, ephemeralLow, freePort, LOCALHOST, randomTestPort, within } from './support/raw-socket';
+import { delay, freePort, LOCALHOST, within } from './support/raw-socket';
+import { ephemeralLow, OWN_PORTS_FROM, randomOwnPort } from '../src/harness/own-port';
 import { ROOT, runConformance, scenariosOf } from './support/conformance-run';
 
 /**
@@ -45,10 +46,10 @@ function bindsWithoutReuse(port: number): { ok: boolean; detail: string } {
  */
 function stablePort(): number {
   for (let i = 0; i < 50; i++) {
-    const port = randomTestPort();
+    const port = randomOwnPort();
     if (bindsWithoutReuse(port).ok) return port;
   }
-  throw new Error(`no free port between 20000 and ${ephemeralLow()}`);
+  throw new Error(`no free port between ${OWN_PORTS_FROM} and ${ephemeralLow()}`);
 }
 
 /** The launch command that starts the lingering IUT behind a shell that exits at once on SIGTERM. */

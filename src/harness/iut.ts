@@ -13,6 +13,7 @@ import { NotApplicable, HarnessError, IutUnreachable } from './verdict';
 import { UNREACHABLE_LIMIT } from './stopped-run';
 import { PASSIVE_PHASE_TAG } from './applicability';
 import { portIsFree } from './port-release';
+import { onOwnPort, portTaken, randomOwnPort } from './own-port';
 import { measureStalls } from './stall-meter';
 
 /**
@@ -23,12 +24,13 @@ import { measureStalls } from './stall-meter';
 export type ControlCommand = PeerCommand;
 
 /**
- * How long the embedded reference peer may take to listen again. Its variants re-listen 0.5 s
- * after a connection ends, but the peer shares the tester's process: with npm test's eight suite
- * runs at once on two cores, 'relisten-after-close' once needed 2.6 s (0.6 s of it measured as
- * the tester's own stalls), so the window leaves room beyond the stalls the meter sees.
+ * How long the embedded reference peer may take to listen again: its variants re-listen 0.5 s
+ * after a connection ends, on a port of the harness's own (own-port.ts), and the peer shares the
+ * tester's process, whose stalls stretch the window besides (connectToPassive).
  */
-const EMBEDDED_READY_MS = 5000;
+const EMBEDDED_READY_MS = 2000;
+/** Ports the tester's listener for an embedded peer draws before giving up (own-port.ts). */
+const OWN_PORT_DRAWS = 20;
 
 /** Kinds of handle (process.getActiveResourcesInfo) a scenario must not leave behind. */
 const WATCHED_RESOURCES = ['TCPSocketWrap', 'TCPServerWrap', 'Timeout', 'ProcessWrap', 'PipeWrap'] as const;
@@ -241,16 +243,16 @@ export class IutSession {
   /**
    * The tester's listener for the connections the IUT makes: at `host` for an active IUT, at
    * `testerHost` for an alternating one, whose own published port is `host`:`port` (A1-3), so the
-   * two never collide. The embedded IUT gets a port the system picks, for an alternating one a
-   * port free at both addresses; where the second loopback address cannot be bound (macOS
-   * configures only 127.0.0.1), the embedded alternating IUT is reached over ::1 instead.
+   * two never collide. The embedded IUT gets a port of the harness's own (own-port.ts), for an
+   * alternating one a port free at both addresses; where the second loopback address cannot be
+   * bound (macOS configures only 127.0.0.1), the embedded alternating IUT is reached over ::1 instead.
    */
   private async openListener(): Promise<TesterListener> {
     const c = this.config;
     const embedded = c.control === 'embedded';
     const hosts = c.role !== 'alternating' ? [c.host] : embedded ? [c.testerHost, '::1'] : [c.testerHost];
-    const port = embedded ? 0 : c.port;
     for (let attempt = 1; ; attempt++) {
+      const port = embedded ? randomOwnPort() : c.port;
       const listener = new TesterListener();
       let error: Error | null = null;
       for (const host of hosts) {
@@ -260,14 +262,17 @@ export class IutSession {
           break;
         } catch (err) {
           error = err as Error;
+          // Taken at this address: a new port, not the other address (which would change how the IUT is reached).
+          if (portTaken(err)) break;
         }
       }
       if (error) {
+        if (embedded && portTaken(error) && attempt < OWN_PORT_DRAWS) continue;
         const where = `${hosts.join(' or ')}:${port}`;
         const hint = c.role === 'alternating' ? ' (testerHost must be a loopback address of this machine other than host; on macOS, ::1)' : '';
         throw new HarnessError(`the tester cannot listen on ${where} for the ${c.role} IUT: ${error.message}${hint}`);
       }
-      if (!embedded || c.role !== 'alternating' || attempt >= 5 || (await portIsFree(c.host, listener.port))) return listener;
+      if (!embedded || c.role !== 'alternating' || attempt >= OWN_PORT_DRAWS || (await portIsFree(c.host, listener.port))) return listener;
       await listener.close();
     }
   }
@@ -545,29 +550,32 @@ export class IutSession {
   }
 
   /**
-   * Starts the embedded reference peer: a passive one on a port the system picks; an active one
-   * connecting to the tester's listener (`remote`); an alternating one connecting there and
-   * listening on `host` at the same port in its passive phase.
+   * Starts the embedded reference peer: a passive one on a port of its own (own-port.ts); an
+   * active one connecting to the tester's listener (`remote`); an alternating one connecting
+   * there and listening on `host` at the same port in its passive phase.
    */
   private async startEmbedded(remote: { readonly host: string; readonly port: number } | null): Promise<void> {
     const c = this.config;
-    const entity = new HsmsEntity(
-      {
-        mode: c.role,
-        host: c.role === 'active' ? (remote?.host ?? c.host) : c.host,
-        ...(c.role === 'alternating' && remote ? { remoteHost: remote.host } : {}),
-        port: c.role === 'passive' ? 0 : (remote?.port ?? 0),
-        sessionId: c.sessionId,
-        timers: c.timers,
-        maxLength: c.capabilities.maxMessageLength,
-        standard: c.standard,
-        multipleConnections: c.capabilities.multipleConnections,
-        refusal: c.capabilities.refusal ?? 'a',
-      },
-      { responder: defaultResponder, faults: parseFaults(c.faults ?? []), variants: parseVariants(c.variants ?? [], c.standard, c.role) },
-    );
-    await entity.start();
-    this.entity = entity;
+    const start = async (port: number): Promise<HsmsEntity> => {
+      const entity = new HsmsEntity(
+        {
+          mode: c.role,
+          host: c.role === 'active' ? (remote?.host ?? c.host) : c.host,
+          ...(c.role === 'alternating' && remote ? { remoteHost: remote.host } : {}),
+          port,
+          sessionId: c.sessionId,
+          timers: c.timers,
+          maxLength: c.capabilities.maxMessageLength,
+          standard: c.standard,
+          multipleConnections: c.capabilities.multipleConnections,
+          refusal: c.capabilities.refusal ?? 'a',
+        },
+        { responder: defaultResponder, faults: parseFaults(c.faults ?? []), variants: parseVariants(c.variants ?? [], c.standard, c.role) },
+      );
+      await entity.start();
+      return entity;
+    };
+    this.entity = c.role === 'passive' ? await onOwnPort(start) : await start(remote?.port ?? 0);
   }
 }
 

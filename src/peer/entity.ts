@@ -155,16 +155,24 @@ export class HsmsEntity {
   /**
    * Variant 'relisten-after-close': the listener closes while `conn` is SELECTED (further
    * connections are then refused by the TCP stack, E37-9.2.4.1 option b) and opens again
-   * RELISTEN_MS after `conn` ends, as some libraries do.
+   * RELISTEN_MS after `conn` ends, as some libraries do. While its port is free another process
+   * may bind it: the peer then tries again every RELISTEN_MS, as such a library would have to.
    */
   private pauseListening(conn: HsmsConnection): void {
     if (this.params.mode !== 'passive' || !this.server) return;
     void this.closeServer();
     void conn.closed.then(async () => {
-      if (this.stopping) return;
-      await this.sleep(RELISTEN_MS);
-      if (this.stopping || this.server) return;
-      await this.listenOn(this.boundPort ?? this.params.port).catch((err: Error) => this.emit(null, { type: 'error', message: `listening again: ${err.message}` }));
+      for (;;) {
+        if (this.stopping) return;
+        await this.sleep(RELISTEN_MS);
+        if (this.stopping || this.server) return;
+        try {
+          await this.listenOn(this.boundPort ?? this.params.port);
+          return;
+        } catch (err) {
+          this.emit(null, { type: 'error', message: `listening again: ${(err as Error).message}; trying again in ${RELISTEN_MS} ms` });
+        }
+      }
     });
   }
 

@@ -3,11 +3,11 @@
  * send exactly what they want (valid frames, fragments, garbage) and look at exactly what
  * comes back. Every wait is bounded. Only 127.0.0.1 is used.
  */
-import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { FrameDecoder } from '../../src/protocol/frame-decoder';
 import { encodeFrame, type Frame } from '../../src/protocol/header';
+import { ephemeralLow, OWN_PORTS_FROM, randomOwnPort } from '../../src/harness/own-port';
 
 export const LOCALHOST = '127.0.0.1';
 
@@ -39,23 +39,6 @@ export async function withTimeout<T>(what: string, ms: number, p: Promise<T>): P
   return r.value;
 }
 
-/** Where the test ports are drawn from: from here up to the start of the ephemeral range. */
-const TEST_PORTS_FROM = 20000;
-
-/** The first port of the kernel's ephemeral range (Linux; the usual 32768 elsewhere). */
-export function ephemeralLow(): number {
-  try {
-    return Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
-  } catch {
-    return 32768;
-  }
-}
-
-/** A random port between TEST_PORTS_FROM and the ephemeral range. */
-export function randomTestPort(span = 1): number {
-  return TEST_PORTS_FROM + Math.floor(Math.random() * Math.max(1, ephemeralLow() - TEST_PORTS_FROM - span));
-}
-
 function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
@@ -65,20 +48,20 @@ function canListen(port: number): Promise<boolean> {
 }
 
 /**
- * `count` consecutive ports, free a moment ago, below the ephemeral range. The kernel never
- * hands such a port to a listener on port 0 or to an outgoing connection on its own, and the
- * test files running side by side start many of both (every embedded peer of a suite run listens
- * on port 0): a port from the ephemeral range could be taken between this call and its use, and
- * the tester would then talk to some other test's peer.
+ * `count` consecutive ports, free a moment ago, below the ephemeral range (the harness's own
+ * ports, src/harness/own-port.ts). The kernel never hands such a port to a listener on port 0 or
+ * to an outgoing connection on its own, and the test files running side by side make many of
+ * both: a port from the ephemeral range could be taken between this call and its use, and the
+ * tester would then talk to some other test's peer.
  */
 export async function freePorts(count: number): Promise<number> {
   for (let i = 0; i < 100; i++) {
-    const first = randomTestPort(count);
+    const first = randomOwnPort(count);
     let free = true;
     for (let k = 0; k < count && free; k++) free = await canListen(first + k);
     if (free) return first;
   }
-  throw new Error(`no ${count} free consecutive ports between ${TEST_PORTS_FROM} and ${ephemeralLow()}`);
+  throw new Error(`no ${count} free consecutive ports between ${OWN_PORTS_FROM} and ${ephemeralLow()}`);
 }
 
 /** A port that was free a moment ago, below the ephemeral range (freePorts). */
