@@ -3,7 +3,7 @@ import { LINKTEST_SESSION_ID, SType } from '../protocol/constants';
 import { FrameDecoder, type FramingError } from '../protocol/frame-decoder';
 import { describeHeader, encodeFrame, isPrimary, wBit, type Frame } from '../protocol/header';
 import * as msg from '../protocol/messages';
-import { measureStalls } from './stall-meter';
+import { StretchableDeadline } from './stretchable-deadline';
 import type { WireTrace } from './wire-trace';
 
 /**
@@ -312,18 +312,9 @@ export class TesterConnection {
     return r;
   }
 
-  /**
-   * Bytes the IUT sent in time may still wait unread in the socket when the deadline passes (the
-   * tester's timer and the IUT's data became due in the same stall): one turn of the event loop
-   * reads them before it is a time-out. With `stretch`, the deadline then moves on by the time
-   * the tester could not run meanwhile (stall-meter.ts), up to `timeoutMs` in all: on a loaded
-   * host the IUT was held up as long, and its silence is not the IUT's doing.
-   */
+  /** Waits for a frame `match` accepts; the deadline is a StretchableDeadline that reads one more turn, and stretches with `stretch`. */
   private async expectFrame<T>(match: (f: Frame) => T | undefined, timeoutMs: number, stretch: boolean): Promise<Expectation<T>> {
-    let deadline = this.trace.elapsed() + timeoutMs;
-    const stalls = stretch ? measureStalls() : null;
-    let stretched = 0;
-    let readPending = false;
+    const deadline = new StretchableDeadline(() => this.trace.elapsed(), timeoutMs, stretch, true);
     try {
       for (;;) {
         for (let i = 0; i < this.queue.length; i++) {
@@ -335,25 +326,16 @@ export class TesterConnection {
           }
         }
         if (this.closeInfo) return { kind: 'closed', close: this.closeInfo };
-        const left = deadline - this.trace.elapsed();
+        const left = deadline.left();
         if (left > 0) {
           await this.waitForActivity(left);
           continue;
         }
-        if (!readPending) {
-          readPending = true;
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          continue;
-        }
-        const more = Math.min(stalls?.stalledMs ?? 0, timeoutMs) - stretched;
-        if (more < 1) return { kind: 'timeout' };
-        stretched += more;
-        deadline += more;
-        readPending = false;
-        this.trace.event(this.name, `the wait for the IUT goes on ${Math.round(more)} ms longer: the tester itself could not run that long (host overloaded?)`);
+        const goOn = await deadline.passed((ms) => this.trace.event(this.name, `the wait for the IUT goes on ${Math.round(ms)} ms longer: the tester itself could not run that long (host overloaded?)`));
+        if (!goOn) return { kind: 'timeout' };
       }
     } finally {
-      stalls?.end();
+      deadline.end();
     }
   }
 
@@ -370,32 +352,19 @@ export class TesterConnection {
    */
   async waitClosed(timeoutMs: number, stretch = false): Promise<CloseInfo | null> {
     const started = this.trace.elapsed();
-    let deadline = started + timeoutMs;
-    const stalls = stretch ? measureStalls() : null;
-    let stretched = 0;
-    let readPending = false;
+    const deadline = new StretchableDeadline(() => this.trace.elapsed(), timeoutMs, stretch, stretch);
     try {
       while (!this.closeInfo) {
-        const left = deadline - this.trace.elapsed();
+        const left = deadline.left();
         if (left > 0) {
           await this.waitForActivity(left);
           continue;
         }
-        if (!stalls) break;
-        if (!readPending) {
-          readPending = true;
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          continue;
-        }
-        const more = Math.min(stalls.stalledMs, timeoutMs) - stretched;
-        if (more < 1) break;
-        stretched += more;
-        deadline += more;
-        readPending = false;
-        this.trace.event(this.name, `the wait for the IUT's close goes on ${Math.round(more)} ms longer: the tester itself could not run that long (host overloaded?)`);
+        const goOn = await deadline.passed((ms) => this.trace.event(this.name, `the wait for the IUT's close goes on ${Math.round(ms)} ms longer: the tester itself could not run that long (host overloaded?)`));
+        if (!goOn) break;
       }
     } finally {
-      stalls?.end();
+      deadline.end();
     }
     this.trace.blockedMs += this.trace.elapsed() - started;
     return this.closeInfo;
