@@ -37,7 +37,13 @@
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HsmsActiveCommunicator, HsmsPassiveCommunicator, L, Secs2ItemParser } from 'secs4js';
+// The HSMS modules alone, not the package index: the index also loads secs4js's SECS-I serial
+// support (serialport), which doubles the start-up CPU of a launcher that `restart: per-scenario`
+// starts once per scenario. secs4js 0.4.7 has no "exports" map, so these paths are public files.
+import { HsmsActiveCommunicator } from 'secs4js/lib/hsms/HsmsActiveCommunicator.js';
+import { HsmsPassiveCommunicator } from 'secs4js/lib/hsms/HsmsPassiveCommunicator.js';
+import { L } from 'secs4js/lib/helper/Secs2ItemHelper.js';
+import { Secs2ItemParser } from 'secs4js/lib/core/secs2item/Secs2ItemParser.js';
 
 /** One line on standard error, prefixed so it is easy to tell apart in the harness's evidence. */
 function log(text) {
