@@ -356,6 +356,23 @@ describe('timers over real sockets (E37-9.2, 9.3.1, 9.4.1.1)', () => {
   });
 });
 
+describe('an active connect attempt on a host that holds the process up', () => {
+  test('a connection that completed while the process stood still past the attempt\'s bound is kept and selected, not dropped (E37-6.3.3)', async () => {
+    const t5 = 0.1;
+    const server = await listenRaw();
+    const e = await startEntity(params({ mode: 'active', port: server.port, timers: { t5 } }));
+    // start() has made the connect call (Node makes it on the next tick, before this test
+    // resumes); the kernel completes the handshake while the process does not run, and the
+    // attempt's T5 bound comes due in the same stall.
+    const until = now() + t5 * 1000 + 200;
+    while (now() < until);
+    const s = await server.nextConnection(2000);
+    const req = await s.nextFrame(1000);
+    assert.equal(req.header.sType, SType.SelectReq);
+    assert.deepEqual(e.events.filter((x) => x.event.type === 'connect-failed').map((x) => x.event), []);
+  });
+});
+
 describe('a further connection to a single-connection passive entity (E37-9.2.4.1)', () => {
   async function firstSession(refusal: 'a' | 'b' | 'c'): Promise<{ e: Running; first: RawSocket }> {
     const e = await startEntity(params({ mode: 'passive', refusal, multipleConnections: false }));
