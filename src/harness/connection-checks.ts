@@ -19,10 +19,14 @@ import { Failure, Inconclusive, IutUnreachable, JudgedElsewhere, NotApplicable }
 interface ConnectionNotes {
   linktestAt?: number;
   stallAt?: number;
+  /** How many bytes of the stalled message were sent (stallInsideMessage). */
+  stallBytes?: number;
   closedAt?: number;
   slowPrimary?: Frame;
   /** The longest gap that actually passed between the pieces of slowPrimary. */
   slowestGapMs?: number;
+  /** How slowPrimary was sent: piece size and gap as a multiple of T8 (sendWithGaps). */
+  slowSend?: { readonly pieceSize: number; readonly factor: number };
   second?: SecondOutcome;
   /** When the tester's select completed (selectNow). */
   selectedAt?: number;
@@ -327,34 +331,49 @@ export function stallInsideMessage(ctx: ScenarioContext, bytes: number, name: Co
   if (bytes <= 0 || bytes >= wire.length) throw new Failure(`cannot stall after ${bytes} bytes of a ${wire.length}-byte message`);
   ctx.sendRaw(wire.subarray(0, bytes), name, `first ${bytes} of ${wire.length} bytes of S1F1 W, then nothing`);
   notesOf(ctx).stallAt = ctx.trace.elapsed();
+  notesOf(ctx).stallBytes = bytes;
 }
+
+/** Times T8 is measured, on a new connection each, while the tester's own lateness spoils the measurement. */
+const T8_ATTEMPTS = 3;
 
 /**
  * E37-9.2.3: a gap longer than T8 inside a message is a communication failure that must end in
- * a close. Never closing fails; closing before T8 - tolerance is WARN (NOTES.md).
+ * a close. Never closing fails; closing before T8 - tolerance is WARN (NOTES.md). A close seen
+ * so late that it may have come before the window (the tester's own timers ran late) is measured
+ * again on a new connection, up to T8_ATTEMPTS times, before the scenario is inconclusive.
  */
 export async function expectT8Close(ctx: ScenarioContext, name: ConnName = 'main'): Promise<void> {
-  const c = ctx.conn(name);
-  const from = notesOf(ctx).stallAt;
-  if (from === undefined) throw new Inconclusive('no message was stalled');
   const t8 = ctx.ms.t8;
   const tol = ctx.ms.tolerance;
   const window = `[${s(t8 - tol)}, ${s(t8 + tol)}]`;
-  const { value: closed, jitterMs } = await withJitter(c.waitClosed(from + t8 + tol - ctx.trace.elapsed()));
-  if (!closed) checkTesterOnTime(ctx, from + t8 + tol, 'waiting for the T8 close');
-  if (!closed) throw new Failure(`T8: the IUT had not closed the connection ${s(ctx.trace.elapsed() - from)} into a stalled message (T8 = ${s(t8)}, window ${window}); E37-9.2.3 makes it a communication failure`);
-  if (closed.how === 'local') throw new Inconclusive('the tester closed the connection first');
-  const measured = closed.at - from;
-  const other = otherTimerFits(ctx, c, closed.at);
-  if (other) throw new NotApplicable(`the IUT closed ${s(measured)} into the stalled message, but ${other}; T8 cannot be told apart from that timer here`);
-  ctx.recorder.measure(`T8 measured ${s(measured)} from the last byte, allowed ${window}, tester timer jitter ${jitterMs.toFixed(1)} ms`);
-  const frames = c.drain().filter((f) => f.at > from);
-  if (frames.length > 0) ctx.recorder.measure(`the IUT sent ${describeFrame(frames[0]!.frame)} before closing`);
-  if (measured < t8 - tol) {
-    ctx.recorder.add('warn', `T8: the IUT closed ${s(measured)} into the stall, sooner than T8 - tolerance: its T8 is shorter than the profile's ${s(t8)}`);
-  } else if (jitterMs > tol / 2 && measured - jitterMs < t8 - tol) {
-    // The close was seen up to `jitterMs` after it happened: this close to the window, not judged.
-    throw new Inconclusive(`T8: the close was seen ${s(measured)} into the stall, but the tester's own timers ran ${s(jitterMs)} late (host overloaded?); too close to the window to judge`);
+  for (let attempt = 1; ; attempt++) {
+    const c = ctx.conn(name);
+    const from = notesOf(ctx).stallAt;
+    if (from === undefined) throw new Inconclusive('no message was stalled');
+    const { value: closed, jitterMs } = await withJitter(c.waitClosed(from + t8 + tol - ctx.trace.elapsed()));
+    if (!closed) checkTesterOnTime(ctx, from + t8 + tol, 'waiting for the T8 close');
+    if (!closed) throw new Failure(`T8: the IUT had not closed the connection ${s(ctx.trace.elapsed() - from)} into a stalled message (T8 = ${s(t8)}, window ${window}); E37-9.2.3 makes it a communication failure`);
+    if (closed.how === 'local') throw new Inconclusive('the tester closed the connection first');
+    const measured = closed.at - from;
+    const other = otherTimerFits(ctx, c, closed.at);
+    if (other) throw new NotApplicable(`the IUT closed ${s(measured)} into the stalled message, but ${other}; T8 cannot be told apart from that timer here`);
+    ctx.recorder.measure(`T8 measured ${s(measured)} from the last byte, allowed ${window}, tester timer jitter ${jitterMs.toFixed(1)} ms`);
+    const frames = c.drain().filter((f) => f.at > from);
+    if (frames.length > 0) ctx.recorder.measure(`the IUT sent ${describeFrame(frames[0]!.frame)} before closing`);
+    if (measured < t8 - tol) {
+      ctx.recorder.add('warn', `T8: the IUT closed ${s(measured)} into the stall, sooner than T8 - tolerance: its T8 is shorter than the profile's ${s(t8)}`);
+      return;
+    }
+    if (jitterMs <= tol / 2 || measured - jitterMs >= t8 - tol) return;
+    // The close was seen up to `jitterMs` after it happened: this close to the window, not judged;
+    // a host that was loaded for a moment may let the tester measure on a new connection.
+    const late = `T8: the close was seen ${s(measured)} into the stall, but the tester's own timers ran ${s(jitterMs)} late (host overloaded?)`;
+    const bytes = notesOf(ctx).stallBytes;
+    if (attempt >= T8_ATTEMPTS || bytes === undefined) throw new Inconclusive(`${late}; too close to the window to judge in ${attempt} attempt${attempt > 1 ? 's' : ''}`);
+    ctx.recorder.measure(`${late}: measured again on a new connection`);
+    await ctx.selectedConnection(name);
+    stallInsideMessage(ctx, bytes, name);
   }
 }
 
@@ -380,33 +399,48 @@ function otherTimerFits(ctx: ScenarioContext, c: TesterConnection, closedAt: num
 export async function sendWithGaps(ctx: ScenarioContext, pieceSize: number, factor: number, name: ConnName = 'main'): Promise<void> {
   const frame = ctx.build('S1F1 W', name);
   notesOf(ctx).slowPrimary = frame;
+  notesOf(ctx).slowSend = { pieceSize, factor };
   ctx.trace.frame(name, 'out', frame, `sent slowly, ${pieceSize} bytes every ${factor} x T8`);
   notesOf(ctx).slowestGapMs = await ctx.conn(name).sendSlowly(encodeFrame(frame), pieceSize, factor * ctx.ms.t8, 'S1F1 W');
 }
 
+/** Times the slow message is sent, on a new connection each, while the tester's own lateness spoils the measurement. */
+const SLOW_SEND_ATTEMPTS = 3;
+
 /**
  * E37-9.2.3: no single gap exceeded T8, so the message is whole: the IUT answers it (reply
  * details are E37-9.4.1's). Closing while bytes kept arriving within T8 is WARN (NOTES.md);
- * neither answering nor closing fails.
+ * neither answering nor closing fails. A close after the tester itself left a gap within the
+ * tolerance of T8 (a loaded host) may be a legal T8: the message is sent again on a new
+ * connection, and only if the tester is that late every time is the scenario inconclusive.
  */
 export async function expectSlowMessageAnswered(ctx: ScenarioContext, name: ConnName = 'main'): Promise<void> {
-  const primary = notesOf(ctx).slowPrimary;
-  if (!primary) throw new Inconclusive('no message was sent slowly');
-  const c = ctx.conn(name);
-  const r = await c.expect((f) => (answersProbe(primary, f) || f.header.systemBytes === primary.header.systemBytes ? f : undefined), ctx.replyWait);
-  if (r.kind === 'closed') {
+  for (let attempt = 1; ; attempt++) {
+    const primary = notesOf(ctx).slowPrimary;
+    if (!primary) throw new Inconclusive('no message was sent slowly');
+    const c = ctx.conn(name);
+    const r = await c.expect((f) => (answersProbe(primary, f) || f.header.systemBytes === primary.header.systemBytes ? f : undefined), ctx.replyWait);
+    if (r.kind === 'timeout') throw new Failure(`the IUT neither answered S1F1 W sent with gaps shorter than T8 nor closed: the message was lost`);
+    if (r.kind === 'frame') {
+      if (r.value.header.sType !== SType.Data) ctx.recorder.measure(`the IUT answered with ${describeFrame(r.value)}`);
+      return;
+    }
     const other = otherTimerFits(ctx, c, r.close.at);
     if (other) throw new NotApplicable(`the IUT closed the connection while the message was arriving slowly, but ${other}, which E37-9.3.1 allows`);
     const slowest = notesOf(ctx).slowestGapMs ?? 0;
-    if (slowest >= ctx.ms.t8 - ctx.ms.tolerance) {
-      // The tester itself was late: one of its gaps came within the tolerance of T8, so the close may be a legal T8.
-      throw new Inconclusive(`the IUT closed the connection while the message was arriving slowly, but the tester's slowest gap was ${s(slowest)}, within the tolerance of T8 = ${s(ctx.ms.t8)} (host overloaded?); too close to judge`);
+    if (slowest < ctx.ms.t8 - ctx.ms.tolerance) {
+      ctx.recorder.add('warn', `the IUT closed the connection (${r.close.how}) at ${s(r.close.at - c.openedAt)} after connect although no gap between bytes reached T8 = ${s(ctx.ms.t8)} (E37-9.2.3 times gaps, not whole messages)`);
+      return;
     }
-    ctx.recorder.add('warn', `the IUT closed the connection (${r.close.how}) at ${s(r.close.at - c.openedAt)} after connect although no gap between bytes reached T8 = ${s(ctx.ms.t8)} (E37-9.2.3 times gaps, not whole messages)`);
-    return;
+    // The tester itself was late: one of its gaps came within the tolerance of T8, so the close may be a legal T8.
+    const late = `the IUT closed the connection while the message was arriving slowly, but the tester's slowest gap was ${s(slowest)}, within the tolerance of T8 = ${s(ctx.ms.t8)} (host overloaded?)`;
+    const send = notesOf(ctx).slowSend;
+    if (attempt >= SLOW_SEND_ATTEMPTS || !send) throw new Inconclusive(`${late}; too close to judge in ${attempt} attempt${attempt > 1 ? 's' : ''}`);
+    ctx.recorder.measure(`${late}: sent again on a new connection`);
+    c.destroy();
+    await ctx.selectedConnection(name);
+    await sendWithGaps(ctx, send.pieceSize, send.factor, name);
   }
-  if (r.kind === 'timeout') throw new Failure(`the IUT neither answered S1F1 W sent with gaps shorter than T8 nor closed: the message was lost`);
-  if (r.value.header.sType !== SType.Data) ctx.recorder.measure(`the IUT answered with ${describeFrame(r.value)}`);
 }
 
 // ---- several connections (E37-9.2.4, 9.2.4.1) ----------------------------------------------------
