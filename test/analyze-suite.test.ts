@@ -42,8 +42,11 @@ const SECS4JS_CLAUSES = ['E37-7.7.2', 'E37-8.1.2', 'E37-9.3.3', 'E37-9.4.1'];
 const faults = Object.keys(FAULTS) as Fault[];
 const unionTags = [...new Set(faults.map((f) => `@${FAULTS[f].clause}`))].join(' or ');
 
-/** Runs `jobs` one after the other in one process, once a suite slot is free (support/suite-slots.ts). */
-function runJobs(jobs: readonly string[]): Promise<TraceRun[]> {
+/**
+ * Runs `jobs` one after the other in one process, once a suite slot is free (support/suite-slots.ts),
+ * before the teeth and no-false-fail runs: this file waits for all of its jobs at once.
+ */
+function runJobs(jobs: readonly string[], priority = 1): Promise<TraceRun[]> {
   return withSuiteSlot(
     () =>
       new Promise((resolve, reject) => {
@@ -52,6 +55,7 @@ function runJobs(jobs: readonly string[]): Promise<TraceRun[]> {
           else resolve(JSON.parse(stdout) as TraceRun[]);
         });
       }),
+    priority,
   );
 }
 
@@ -92,7 +96,8 @@ function prepare(): Promise<Prepared> {
         [`profile:${s.file}|passive|${SECS4JS_CLAUSES.map((c) => `@${c}`).join(' or ')}`],
         ...Array.from({ length: FAULT_PROCESSES }, (_, i) => faultJobs.slice(i * share, (i + 1) * share)).filter((g) => g.length > 0),
       ];
-      const runs = (await Promise.all(groups.map(runJobs))).flat();
+      // The three roles in one process take longest: that process asks for its slot first.
+      const runs = (await Promise.all(groups.map((g, i) => runJobs(g, i === 0 ? 2 : 1)))).flat();
       return { runs, secs4js: { capture, port: s.port, profile: s.file } };
     } finally {
       await live.stop();

@@ -46,10 +46,15 @@ function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** `hsms-conformance run`, holding one suite slot per worker it runs (support/suite-slots.ts); `slots` 0 for a run refused before any suite. */
+/**
+ * `hsms-conformance run`, holding one suite slot per worker it runs (support/suite-slots.ts);
+ * `slots` 0 for a run refused before any suite. This file's runs come before the teeth and
+ * no-false-fail runs, the whole self-certification first: it is the longest run of npm test.
+ */
 function conformance(args: readonly string[], timeoutMs = SHORT_RUN_MS, slots = args.includes('--parallel') ? 2 : 1): Promise<CommandResult> {
   const work = (): Promise<CommandResult> => runCommand(process.execPath, [CLI, 'run', ...args], { cwd: ROOT, timeoutMs });
-  const inSlots = (n: number): Promise<CommandResult> => (n <= 0 ? work() : withSuiteSlot(() => inSlots(n - 1)));
+  const priority = timeoutMs === FULL_RUN_MS ? 2 : 1;
+  const inSlots = (n: number): Promise<CommandResult> => (n <= 0 ? work() : withSuiteSlot(() => inSlots(n - 1), priority));
   return inSlots(slots);
 }
 

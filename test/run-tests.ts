@@ -13,7 +13,7 @@ import { spec } from 'node:test/reporters';
  */
 
 /** Files at a time by default (README, "How npm test runs"). */
-const DEFAULT_CONCURRENCY = 3;
+const DEFAULT_CONCURRENCY = 6;
 
 /** The files that take longest, longest first; the rest follow in name order. */
 const LONGEST_FIRST = ['teeth', 'no-false-fail', 'parallel-workers', 'secs4js-interop', 'packaging', 'analyze-suite', 'iut-lifecycle', 'analyze-synthetic', 'hostile-iuts', 'fuzz', 'alternating-iut', 'analyze-live-capture'];

@@ -48,12 +48,13 @@ async function withConnection(answerAfterMs: number, holdMs: number, work: (c: T
 }
 
 test('a wait for a response stretches by the time the tester stood still, so the answer it held up still counts', async () => {
-  // The responder's 250 ms timer and the tester's 300 ms deadline both fall inside a 300 ms
-  // stall; the answer then goes out 40 ms after the stall, past the deadline.
-  await withConnection(250, 40, async (c) => {
+  // The responder's 850 ms timer and the tester's 1000 ms deadline both fall inside a 1000 ms
+  // stall; the answer then goes out 40 ms after the stall, past the deadline. The stretch may
+  // reach 1000 ms, so the host's own load may hold the answer up another 800 ms or so.
+  await withConnection(850, 40, async (c) => {
     c.send(msg.linktestReq(7));
-    setTimeout(() => stall(300), 100);
-    const r = await c.expect((f) => f, 300);
+    setTimeout(() => stall(1000), 100);
+    const r = await c.expect((f) => f, 1000);
     assert.equal(r.kind, 'frame');
   });
 });

@@ -15,7 +15,7 @@ import * as path from 'node:path';
  */
 
 /** Suite runs at a time by default. */
-const DEFAULT_SLOTS = 4;
+const DEFAULT_SLOTS = 12;
 /** How often a process waiting for a slot looks again. */
 const POLL_MS = 100;
 
@@ -51,9 +51,32 @@ function ownerAlive(file: string): boolean {
   return text === '' || !Number.isInteger(owner) || alive(owner);
 }
 
-/** Takes a free slot, or frees one whose owner died without giving it back (killed); null when all are in use. */
-function tryTake(): string | null {
+/**
+ * Whether a live process waits for a slot with a higher priority than `priority`: the slot is
+ * then left to it. A want file is named `want-<pid>-<n>` and holds the priority.
+ */
+function outranked(priority: number): boolean {
+  let names: string[];
+  try {
+    names = fs.readdirSync(folder);
+  } catch {
+    return false;
+  }
+  return names.some((name) => {
+    const m = /^want-(\d+)-\d+$/.exec(name);
+    if (!m || !alive(Number(m[1]))) return false;
+    try {
+      return Number(fs.readFileSync(path.join(folder, name), 'utf8')) > priority;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Takes a free slot, or frees one whose owner died without giving it back (killed); null when all are in use or outranked. */
+function tryTake(priority: number): string | null {
   fs.mkdirSync(folder, { recursive: true });
+  if (outranked(priority)) return null;
   for (let i = 0; i < SUITE_SLOTS; i++) {
     const file = path.join(folder, `slot-${i}`);
     try {
@@ -72,12 +95,45 @@ function tryTake(): string | null {
   return null;
 }
 
-/** Runs `work` once a slot is free, holding the slot until it ends. */
-export async function withSuiteSlot<T>(work: () => Promise<T>): Promise<T> {
-  let file = tryTake();
-  while (!file) {
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    file = tryTake();
+let wants = 0;
+
+/** Says that this process waits for a slot with `priority`; returns how to take it back. */
+function want(priority: number): () => void {
+  const file = path.join(folder, `want-${process.pid}-${wants++}`);
+  for (;;) {
+    fs.mkdirSync(folder, { recursive: true });
+    try {
+      fs.writeFileSync(file, String(priority));
+      break;
+    } catch (err) {
+      // ENOENT: the last holder removed the folder between the two calls; make it again.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  held.add(file);
+  return () => {
+    held.delete(file);
+    fs.rmSync(file, { force: true });
+  };
+}
+
+/**
+ * Runs `work` once a slot is free, holding the slot until it ends. A waiter with a higher
+ * `priority` gets the next free slot first: the longest runs ask for one, so that they do not
+ * start last and hold up the end of the whole test run.
+ */
+export async function withSuiteSlot<T>(work: () => Promise<T>, priority = 0): Promise<T> {
+  let file = tryTake(priority);
+  if (!file) {
+    const unwant = priority > 0 ? want(priority) : null;
+    try {
+      while (!file) {
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+        file = tryTake(priority);
+      }
+    } finally {
+      unwant?.();
+    }
   }
   try {
     return await work();
