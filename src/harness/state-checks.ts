@@ -121,7 +121,7 @@ async function probeNewConnection(ctx: ScenarioContext, name: ConnName, note?: s
 /**
  * Whether the IUT's close of the new connection `name` may have been its own timer rather than
  * its answer to the data probe: it came when T7 (E37-9.2.2), or for an IUT that connected and
- * sent Select.req T6 (E37-9.2.1), less the tolerance, had passed since connect. A tester held up
+ * sent Select.req T6 (E37-9.3.1), less the tolerance, had passed since connect. A tester held up
  * by the host's load probes that late; an IUT that closes on data closes at once on a prompt probe.
  */
 function closeMayBeTimer(ctx: ScenarioContext, name: ConnName, close: CloseInfo): boolean {
