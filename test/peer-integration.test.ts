@@ -8,7 +8,7 @@ import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LINKTEST_SESSION_ID, SelectStatus, SType } from '../src/protocol/constants';
 import { type Frame } from '../src/protocol/header';
-import { dataMessage, linktestReq, selectReq } from '../src/protocol/messages';
+import { dataMessage, linktestReq, linktestRsp, selectReq } from '../src/protocol/messages';
 import { encodeItem, L } from '../src/protocol/secs2';
 import { defaultResponder } from '../src/peer/default-responder';
 import { HsmsEntity, type PeerEvent } from '../src/peer/entity';
@@ -356,7 +356,26 @@ describe('timers over real sockets (E37-9.2, 9.3.1, 9.4.1.1)', () => {
   });
 });
 
-describe('an active connect attempt on a host that holds the process up', () => {
+describe('the peer on a host that holds the process up', () => {
+  test('T6: a Linktest.rsp the remote sent in the stall in which T6 came due completes the transaction (E37-9.3.1)', async () => {
+    const t6 = 0.3;
+    const e = await startEntity(params({ mode: 'passive', timers: { t6 } }));
+    const s = await connectRaw(e.entity.port!);
+    await selectRaw(s);
+    const conn = await waitState(e, 'SELECTED', 1000);
+    // The remote answers as soon as it reads the request; the read and the answer happen only
+    // after the stall, in which T6 comes due.
+    const answered = s.nextFrame(3000).then((req) => s.send(linktestRsp(req.header)));
+    const outcome = conn.linktest();
+    const until = now() + t6 * 1000 + 200;
+    while (now() < until);
+    assert.equal((await withTimeout('Linktest outcome', 3000, outcome)).result, 'response');
+    await answered;
+    assert.equal(conn.state, 'SELECTED');
+    assert.deepEqual(e.events.filter((x) => x.event.type === 'timer-expired').map((x) => x.event), []);
+  });
+
+
   test('a connection that completed while the process stood still past the attempt\'s bound is kept and selected, not dropped (E37-6.3.3)', async () => {
     const t5 = 0.1;
     const server = await listenRaw();
