@@ -76,3 +76,20 @@ test('a wait whose silence is the expected answer is not stretched', async () =>
     assert.equal(r.kind, 'timeout');
   });
 });
+
+test('a connection the tester saw form only after a stall says how late it may have seen it', async () => {
+  const server = net.createServer((socket) => socket.on('error', () => undefined));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const pending = TesterConnection.connect('127.0.0.1', (server.address() as net.AddressInfo).port, new WireTrace(), 'main', 2000);
+    // Node makes the connect call on the next tick; the kernel then completes the handshake
+    // while the tester stands still.
+    await new Promise<void>((resolve) => process.nextTick(resolve));
+    stall(300);
+    const c = await pending;
+    c.destroy();
+    assert.ok(c.openedLateMs >= 250, `openedLateMs ${c.openedLateMs.toFixed(1)} ms after a 300 ms stall`);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});

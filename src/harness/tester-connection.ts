@@ -3,6 +3,7 @@ import { LINKTEST_SESSION_ID, SType } from '../protocol/constants';
 import { FrameDecoder, type FramingError } from '../protocol/frame-decoder';
 import { describeHeader, encodeFrame, isPrimary, wBit, type Frame } from '../protocol/header';
 import * as msg from '../protocol/messages';
+import { measureStalls } from './stall-meter';
 import { StretchableDeadline } from './stretchable-deadline';
 import type { WireTrace } from './wire-trace';
 
@@ -88,6 +89,11 @@ export class TesterConnection {
   /** System bytes of the tester's keep-alive Linktest.req; their responses are consumed on the side. */
   private readonly keepAlives = new Set<number>();
   readonly openedAt: number;
+  /**
+   * How long before `openedAt` the connection may have formed: the longest the tester could not
+   * run while it connected (stall-meter.ts). 0 for a connection an active IUT made.
+   */
+  openedLateMs = 0;
 
   private constructor(
     private readonly socket: net.Socket,
@@ -146,15 +152,20 @@ export class TesterConnection {
    */
   static connect(host: string, port: number, trace: WireTrace, name: string, timeoutMs: number): Promise<TesterConnection> {
     return new Promise((resolve, reject) => {
+      const stalls = measureStalls();
       const socket = net.connect({ host, port, allowHalfOpen: true });
       const timer = setTimeout(() => socket.destroy(new Error(`no TCP connection to ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
-        resolve(new TesterConnection(socket, trace, name));
+        const conn = new TesterConnection(socket, trace, name);
+        conn.openedLateMs = stalls.worstMs;
+        stalls.end();
+        resolve(conn);
       });
       socket.once('error', (err) => {
         clearTimeout(timer);
+        stalls.end();
         socket.destroy();
         reject(err);
       });
