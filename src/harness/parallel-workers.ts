@@ -5,7 +5,7 @@ import type { IutConfig } from './iut-config';
  * Every worker loads the step definitions itself and certifies its own instance of the IUT, so
  * that no scenario sees another's connections or timers:
  *
- * - the embedded reference peer listens (or the tester listens for it) on ports the system picks;
+ * - the embedded reference peer listens (or the tester listens for it) on ports drawn at random (own-port.ts);
  * - a launched IUT is started by every worker, worker k (0-based) on the profile's `port` + k:
  *   a passive IUT listens there, an active one connects to the tester's listener there, an
  *   alternating one does both (at `host` and `testerHost`). The launch command finds the port in
