@@ -375,7 +375,6 @@ describe('the peer on a host that holds the process up', () => {
     assert.deepEqual(e.events.filter((x) => x.event.type === 'timer-expired').map((x) => x.event), []);
   });
 
-
   test('a connection that completed while the process stood still past the attempt\'s bound is kept and selected, not dropped (E37-6.3.3)', async () => {
     const t5 = 0.1;
     const server = await listenRaw();
