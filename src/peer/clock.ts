@@ -16,7 +16,15 @@ export interface Clock {
   clearTimer(handle: TimerHandle): void;
 }
 
-/** The clock of a running entity: performance.now() and setTimeout. */
+/**
+ * The clock of a running entity: performance.now() and setTimeout. A timer that comes due fires
+ * only after the input already pending has been read: two turns of the event loop, and only if
+ * nothing cleared it meanwhile. When the process could not run for a while, what the remote
+ * sent before the deadline (on one host, in the harness on this very event loop, its answer
+ * given in the same stall) waits unread behind the due timers; reading it first keeps the
+ * host's load from being taken for the remote's silence (a T6 or T8 expiry, a connect attempt
+ * given up although the connection had formed).
+ */
 export class RealClock implements Clock {
   private readonly handles = new Map<number, NodeJS.Timeout>();
   private nextId = 1;
@@ -28,8 +36,11 @@ export class RealClock implements Clock {
   setTimer(ms: number, fire: () => void): TimerHandle {
     const id = this.nextId++;
     const t = setTimeout(() => {
-      this.handles.delete(id);
-      fire();
+      setImmediate(() =>
+        setImmediate(() => {
+          if (this.handles.delete(id)) fire();
+        }),
+      );
     }, ms);
     this.handles.set(id, t);
     return { id };

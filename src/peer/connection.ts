@@ -203,8 +203,13 @@ export class HsmsConnection {
         case 'start-timer': {
           this.cancelTimer(action.key);
           const key = action.key;
-          const handle: TimerHandle = this.clock.setTimer(action.ms, () => this.expireAfterPendingInput(key, handle));
-          this.timers.set(key, handle);
+          this.timers.set(
+            key,
+            this.clock.setTimer(action.ms, () => {
+              this.timers.delete(key);
+              this.run(this.machine.timerExpired(key));
+            }),
+          );
           break;
         }
         case 'cancel-timer':
@@ -342,23 +347,6 @@ export class HsmsConnection {
 
   private emit(event: ConnectionEvent): void {
     for (const l of this.listeners) l(event, this);
-  }
-
-  /**
-   * A protocol timer (T3, T6, T7, T8) came due. What the remote sent before then may still wait
-   * unread when this process could not run for a while: on a loaded host the remote (in the
-   * harness, the tester on this very event loop) answered in the same stall. Two turns of the
-   * event loop read that first, and the timer expires only if nothing meanwhile cancelled or
-   * restarted it, so that the host's load is not taken for the remote's silence.
-   */
-  private expireAfterPendingInput(key: TimerKey, handle: TimerHandle): void {
-    setImmediate(() =>
-      setImmediate(() => {
-        if (this.timers.get(key) !== handle) return;
-        this.timers.delete(key);
-        this.run(this.machine.timerExpired(key));
-      }),
-    );
   }
 
   private cancelTimer(key: TimerKey): void {

@@ -266,13 +266,10 @@ export class HsmsEntity {
       this.emit(null, { type: 'connect-attempt', target: this.target() });
       const socket = net.connect({ host: this.remoteHost, port: this.params.port, noDelay: true });
       this.pendingSockets.add(socket);
-      let settled = false;
-      // A connection that completed while the process stood still is reported only after the
-      // timers that came due meanwhile have run: one turn of the event loop lets it be seen
-      // before the attempt is called failed (the other side has accepted it already).
-      const timer = this.clock.setTimer(timeoutMs, () => setImmediate(() => settled || socket.destroy(new Error(`no answer within ${timeoutMs} ms`))));
+      // A connection that formed while the process stood still is seen before this bound
+      // fires (RealClock reads pending input first), and finish() then clears it.
+      const timer = this.clock.setTimer(timeoutMs, () => socket.destroy(new Error(`no answer within ${timeoutMs} ms`)));
       const finish = (conn: HsmsConnection | null): void => {
-        settled = true;
         this.clock.clearTimer(timer);
         this.pendingSockets.delete(socket);
         resolve(conn);
