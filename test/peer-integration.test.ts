@@ -93,6 +93,14 @@ async function waitEvent(r: Running, what: string, timeoutMs: number, pred: (e: 
   }
 }
 
+/** A passive entity with `timers`, SELECTED by a raw socket: the entity, the socket and the entity's connection. */
+async function selectedPassive(timers: Partial<TimerSeconds>): Promise<{ e: Running; s: RawSocket; conn: HsmsConnection }> {
+  const e = await startEntity(params({ mode: 'passive', timers }));
+  const s = await connectRaw(e.entity.port!);
+  await selectRaw(s);
+  return { e, s, conn: await waitState(e, 'SELECTED', 1000) };
+}
+
 /** Waits until the entity's current connection is in `state` and returns it. */
 async function waitState(r: Running, state: ConnectionState, timeoutMs = 3000): Promise<HsmsConnection> {
   const deadline = now() + timeoutMs;
@@ -322,10 +330,7 @@ describe('timers over real sockets (E37-9.2, 9.3.1, 9.4.1.1)', () => {
 
   test('T3: an unanswered S1F1 W times out, the connection stays (9.4.1.1)', async () => {
     const t3 = 0.3;
-    const e = await startEntity(params({ mode: 'passive', timers: { t3 } }));
-    const s = await connectRaw(e.entity.port!);
-    await selectRaw(s);
-    const conn = await waitState(e, 'SELECTED', 1000);
+    const { s, conn } = await selectedPassive({ t3 });
     const started = now();
     const outcome = await withTimeout('T3 outcome', t3 * 1000 + LATE + 500, conn.send({ stream: 1, function: 1, wBit: true }));
     const elapsed = now() - started;
@@ -359,10 +364,7 @@ describe('timers over real sockets (E37-9.2, 9.3.1, 9.4.1.1)', () => {
 describe('the peer on a host that holds the process up', () => {
   test('T6: a Linktest.rsp the remote sent in the stall in which T6 came due completes the transaction (E37-9.3.1)', async () => {
     const t6 = 0.3;
-    const e = await startEntity(params({ mode: 'passive', timers: { t6 } }));
-    const s = await connectRaw(e.entity.port!);
-    await selectRaw(s);
-    const conn = await waitState(e, 'SELECTED', 1000);
+    const { e, s, conn } = await selectedPassive({ t6 });
     // The remote answers as soon as it reads the request; the read and the answer happen only
     // after the stall, in which T6 comes due.
     const answered = s.nextFrame(3000).then((req) => s.send(linktestRsp(req.header)));

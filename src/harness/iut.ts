@@ -13,7 +13,7 @@ import { NotApplicable, HarnessError, IutUnreachable } from './verdict';
 import { UNREACHABLE_LIMIT } from './stopped-run';
 import { PASSIVE_PHASE_TAG } from './applicability';
 import { portIsFree } from './port-release';
-import { onOwnPort, portTaken, randomOwnPort } from './own-port';
+import { onOwnPort, portTaken } from './own-port';
 import { measureStalls } from './stall-meter';
 
 /**
@@ -29,8 +29,6 @@ export type ControlCommand = PeerCommand;
  * tester's process, whose stalls stretch the window besides (connectToPassive).
  */
 const EMBEDDED_READY_MS = 2000;
-/** Ports the tester's listener for an embedded peer draws before giving up (own-port.ts). */
-const OWN_PORT_DRAWS = 20;
 
 /** Kinds of handle (process.getActiveResourcesInfo) a scenario must not leave behind. */
 const WATCHED_RESOURCES = ['TCPSocketWrap', 'TCPServerWrap', 'Timeout', 'ProcessWrap', 'PipeWrap'] as const;
@@ -251,29 +249,35 @@ export class IutSession {
     const c = this.config;
     const embedded = c.control === 'embedded';
     const hosts = c.role !== 'alternating' ? [c.host] : embedded ? [c.testerHost, '::1'] : [c.testerHost];
-    for (let attempt = 1; ; attempt++) {
-      const port = embedded ? randomOwnPort() : c.port;
+    const listenAt = async (port: number): Promise<TesterListener> => {
       const listener = new TesterListener();
-      let error: Error | null = null;
+      let error: unknown = null;
       for (const host of hosts) {
         try {
           await listener.listen(host, port);
-          error = null;
-          break;
+          return listener;
         } catch (err) {
-          error = err as Error;
+          error = err;
           // Taken at this address: a new port, not the other address (which would change how the IUT is reached).
           if (portTaken(err)) break;
         }
       }
-      if (error) {
-        if (embedded && portTaken(error) && attempt < OWN_PORT_DRAWS) continue;
-        const where = `${hosts.join(' or ')}:${port}`;
-        const hint = c.role === 'alternating' ? ' (testerHost must be a loopback address of this machine other than host; on macOS, ::1)' : '';
-        throw new HarnessError(`the tester cannot listen on ${where} for the ${c.role} IUT: ${error.message}${hint}`);
-      }
-      if (!embedded || c.role !== 'alternating' || attempt >= OWN_PORT_DRAWS || (await portIsFree(c.host, listener.port))) return listener;
+      throw error;
+    };
+    // The embedded alternating IUT listens at `host` on the same port in its passive phase: a port taken there is drawn again.
+    const listenOwn = async (port: number): Promise<TesterListener> => {
+      const listener = await listenAt(port);
+      if (c.role !== 'alternating' || (await portIsFree(c.host, port))) return listener;
       await listener.close();
+      throw Object.assign(new Error(`${c.host}:${port} is in use`), { code: 'EADDRINUSE' });
+    };
+    try {
+      return embedded ? await onOwnPort(listenOwn) : await listenAt(c.port);
+    } catch (err) {
+      if (err instanceof HarnessError) throw err;
+      const where = embedded ? hosts.join(' or ') : `${hosts.join(' or ')}:${c.port}`;
+      const hint = c.role === 'alternating' ? ' (testerHost must be a loopback address of this machine other than host; on macOS, ::1)' : '';
+      throw new HarnessError(`the tester cannot listen on ${where} for the ${c.role} IUT: ${(err as Error).message}${hint}`);
     }
   }
 
